@@ -1,0 +1,126 @@
+"""JWT verification and the caller's scopes and regions.
+
+The gateway signs short-lived RS256 tokens (OAuth2 client credentials); every service verifies
+them itself with the public key and never trusts plain headers. Claims: ``sub`` (client id),
+``scope`` (space-separated, e.g. ``job-market:write``), ``regions`` (Kemendagri regency codes,
+or ``["*"]`` for a national client).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.errors import ProblemError
+
+ALL_REGIONS = "*"
+ALGORITHM = "RS256"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a regional system, a ministry service or BPJS."""
+
+    client_id: str
+    scopes: frozenset[str]
+    regions: frozenset[str]
+
+    @property
+    def national(self) -> bool:
+        """True for a client allowed in every region."""
+        return ALL_REGIONS in self.regions
+
+    def allows_region(self, region_code: str) -> bool:
+        """May this caller read or write records of ``region_code``?"""
+        return self.national or region_code in self.regions
+
+    def region_scope(self) -> frozenset[str] | None:
+        """The regions a query must be restricted to, or None for every region."""
+        return None if self.national else self.regions
+
+
+class TokenVerifier:
+    """Verify gateway-issued tokens with the gateway's public key."""
+
+    def __init__(self, *, public_key_pem: bytes, issuer: str, audience: str) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem)
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str) -> Principal:
+        """Return the token's principal or raise a 401 problem."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"invalid token: {exc}") from exc
+        return Principal(
+            client_id=str(claims["sub"]),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            regions=frozenset(str(r) for r in claims.get("regions", [])),
+        )
+
+
+def unauthorized(detail: str) -> ProblemError:
+    return ProblemError(
+        401, detail, kind="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="sinergi"'}
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /oauth/token")
+
+
+def _principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized("a Bearer token is required")
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(credentials.credentials)
+
+
+class RequireScope:
+    """Dependency: the caller, who must hold ``scope``."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    def __call__(self, principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if self.scope not in principal.scopes:
+            raise ProblemError(403, f"this token lacks the scope {self.scope}", kind="forbidden")
+        return principal
+
+
+def ensure_keypair(private_path: Path, public_path: Path) -> None:
+    """Create the gateway's RSA signing key pair once (development and tests)."""
+    if private_path.exists() and public_path.exists():
+        return
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private_pem)
+    public_path.write_bytes(public_pem)

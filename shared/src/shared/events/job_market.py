@@ -1,0 +1,110 @@
+"""Job-market events (topic ``sinergi.job-market.v1``).
+
+Each event carries the whole current state of the entity (event-carried state transfer), so a
+correction is simply a newer snapshot. No event carries a NIK or a name: ``person_ref`` links
+the person across domains.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+
+from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent
+
+TOPIC = "sinergi.job-market.v1"
+SOURCE = "/sinergi/job-market"
+_PREFIX = EVENT_TYPE_PREFIX + "job_market."
+
+
+class _JobMarketEvent(IntegrationEvent):
+    topic: ClassVar[str] = TOPIC
+    source: ClassVar[str] = SOURCE
+
+
+class JobSeekerState(_JobMarketEvent):
+    """A job seeker (pencari kerja, AK/I card holder) as registered in a region."""
+
+    region_code: str
+    person_ref: str
+    sex: Literal["M", "F"]
+    birth_year: int
+    education_level: str
+    disability: bool
+    registered_at: date
+    status: Literal["active", "placed", "expired"]
+
+
+class JobSeekerRegisteredV1(JobSeekerState):
+    """A region registered a new job seeker."""
+
+    event_type: ClassVar[str] = _PREFIX + "job_seeker.registered.v1"
+
+
+class JobSeekerUpdatedV1(JobSeekerState):
+    """A job seeker's record changed (a correction or a status change)."""
+
+    event_type: ClassVar[str] = _PREFIX + "job_seeker.updated.v1"
+
+
+class VacancyState(_JobMarketEvent):
+    """A vacancy (lowongan) posted in a region."""
+
+    region_code: str
+    employer_nib: str
+    kbli_code: str
+    occupation_code: str
+    positions: int
+    posted_at: date
+    closes_at: date | None
+    min_education: str | None
+    status: Literal["open", "closed"]
+
+
+class VacancyPostedV1(VacancyState):
+    """A region posted a new vacancy."""
+
+    event_type: ClassVar[str] = _PREFIX + "vacancy.posted.v1"
+
+
+class VacancyUpdatedV1(VacancyState):
+    """A vacancy changed."""
+
+    event_type: ClassVar[str] = _PREFIX + "vacancy.updated.v1"
+
+
+class PlacementState(_JobMarketEvent):
+    """A job seeker's placement (penempatan) in work.
+
+    ``mechanism``: AKL local, AKAD between regions, AKAN abroad.
+    """
+
+    region_code: str
+    person_ref: str
+    job_seeker_id: str
+    vacancy_id: str | None
+    employer_nib: str
+    placed_at: date
+    mechanism: Literal["AKL", "AKAD", "AKAN"]
+
+
+class PlacementRecordedV1(PlacementState):
+    """A region recorded a new placement."""
+
+    event_type: ClassVar[str] = _PREFIX + "placement.recorded.v1"
+
+
+class PlacementUpdatedV1(PlacementState):
+    """A placement changed."""
+
+    event_type: ClassVar[str] = _PREFIX + "placement.updated.v1"
+
+
+EVENTS: tuple[type[IntegrationEvent], ...] = (
+    JobSeekerRegisteredV1,
+    JobSeekerUpdatedV1,
+    VacancyPostedV1,
+    VacancyUpdatedV1,
+    PlacementRecordedV1,
+    PlacementUpdatedV1,
+)

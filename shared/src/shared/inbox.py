@@ -1,0 +1,160 @@
+"""Idempotent consumption: the inbox table and the consumer loop.
+
+Kafka delivers at least once. Each event's id goes into ``inbox`` in the same transaction as
+the projection change it causes, so a redelivered event finds its id there and changes
+nothing. Offsets are committed to Kafka only after the database commit; a crash in between
+means a redelivery, which the inbox absorbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events.envelope import CloudEvent
+from shared.kafka import make_consumer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+CONSUMED = Counter("sinergi_events_consumed_total", "Events applied", ["type"])
+DUPLICATES = Counter("sinergi_events_duplicate_total", "Redelivered events ignored")
+REJECTED = Counter("sinergi_events_rejected_total", "Events that could not be applied")
+
+
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    """Define the ``inbox`` table: one row per event a consumer has applied or rejected."""
+    return sa.Table(
+        "inbox",
+        metadata,
+        sa.Column("event_id", sa.Text, primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("error", sa.Text),
+        sa.Column(
+            "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+
+
+class IdempotentConsumer:
+    """Apply events from Kafka topics to a database exactly once, by event id."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: sa.Table,
+        bootstrap: str,
+        topics: list[str],
+        group_id: str,
+        handlers: Mapping[str, Handler],
+        on_applied: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._inbox = inbox
+        self._bootstrap = bootstrap
+        self._topics = topics
+        self._group_id = group_id
+        self._handlers = handlers
+        self._on_applied = on_applied
+        self._stopping = False
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def run(self) -> None:
+        """Consume until ``stop``; restart the Kafka client after faults."""
+        backoff = 0.5
+        while not self._stopping:
+            consumer = make_consumer(self._bootstrap, *self._topics, group_id=self._group_id)
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                backoff = 0.5
+                while not self._stopping:
+                    batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                    for tp, records in batches.items():
+                        await self.apply(records)
+                        await consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - uncommitted records come again
+                log.warning("consumer %s: %s; restarting in %.1fs", self._group_id, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                self._consumer = None
+                try:
+                    await consumer.stop()
+                except Exception as exc:  # noqa: BLE001
+                    log.debug("closing consumer: %s", exc)
+
+    async def stop(self) -> None:
+        """Ask the loop to end after the batch in flight."""
+        self._stopping = True
+
+    async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply records of one partition in one transaction, skipping those seen before."""
+        async with self._sessions() as session, session.begin():
+            for record in records:
+                await self._apply_one(session, record)
+        if self._on_applied is not None:
+            self._on_applied()
+
+    async def _apply_one(self, session: AsyncSession, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = CloudEvent.from_bytes(record.value or b"")
+        except ValidationError as exc:
+            REJECTED.inc()
+            log.error("undecodable record %s@%s: %s", record.topic, record.offset, exc)
+            return
+        handler = self._handlers.get(event.type)
+        status = "applied" if handler else "ignored"
+        row = {
+            "event_id": event.id,
+            "event_type": event.type,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "status": status,
+        }
+        inserted = await session.scalar(
+            insert(self._inbox)
+            .values(**row)
+            .on_conflict_do_nothing()
+            .returning(self._inbox.c.event_id)
+        )
+        if inserted is None:
+            DUPLICATES.inc()
+            return
+        if handler is None:
+            return
+        try:
+            async with session.begin_nested():
+                await handler(session, event)
+        except (ValidationError, ValueError, KeyError) as exc:
+            # A malformed event must not block the partition: record why and go on.
+            REJECTED.inc()
+            log.error("event %s (%s) rejected: %s", event.id, event.type, exc)
+            await session.execute(
+                sa.update(self._inbox)
+                .where(self._inbox.c.event_id == event.id)
+                .values(status="rejected", error=str(exc)[:2000])
+            )
+            return
+        CONSUMED.labels(event.type).inc()
+
+
+__all__ = ["Handler", "IdempotentConsumer", "TopicPartition", "inbox_table"]

@@ -1,0 +1,157 @@
+"""The outbox relay: the only code that publishes a service's events to Kafka.
+
+It reads unpublished rows in ``seq`` order, sends them with an idempotent ``acks=all``
+producer, waits for every acknowledgement, and only then marks them published, in one
+transaction. If Kafka is down the transaction rolls back and the rows wait; if the process dies
+after Kafka acknowledged but before the commit, the events are sent again with the same
+CloudEvent id and consumers drop the duplicate (inbox). A transaction-scoped advisory lock
+keeps one relay per database active, so per-entity order survives several replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.events.envelope import kafka_headers
+from shared.kafka import make_producer
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("sinergi_outbox_published_total", "Events the relay published", ["topic"])
+FAILURES = Counter("sinergi_outbox_publish_failures_total", "Failed relay batches")
+
+_LOCK_KEY = 0x51_4E_45_52  # any constant: one advisory lock per service database
+_RETENTION = timedelta(days=7)
+
+
+class OutboxRelay:
+    """Publish a service's outbox to Kafka until stopped."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        table: sa.Table,
+        bootstrap: str,
+        client_id: str,
+        poll_seconds: float = 0.1,
+        batch_size: int = 500,
+    ) -> None:
+        self._engine = engine
+        self._table = table
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._producer: AIOKafkaProducer | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Publish now rather than at the next poll (called after a commit)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Loop until ``stop``; Kafka or database faults only delay publication."""
+        backoff = 0.2
+        cleaned = 0
+        while not self._stopping:
+            try:
+                sent = await self.publish_batch()
+                backoff = 0.2
+                cleaned += sent
+                if cleaned >= 10_000:
+                    cleaned = 0
+                    await self._purge_published()
+                if sent == self._batch:
+                    continue
+            except Exception as exc:  # noqa: BLE001 - any fault means: keep the rows, retry
+                FAILURES.inc()
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
+                await self._close_producer()
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            await self._sleep(self._poll)
+
+    async def stop(self) -> None:
+        """Finish the batch in flight and close the producer."""
+        self._stopping = True
+        self._wake.set()
+        await self._close_producer()
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch; return how many events Kafka acknowledged."""
+        t = self._table
+        async with self._engine.begin() as conn:
+            locked = await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(_LOCK_KEY)))
+            if not locked:
+                return 0
+            rows = (
+                await conn.execute(
+                    sa.select(t.c.seq, t.c.topic, t.c.key, t.c.payload)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.seq)
+                    .limit(self._batch)
+                )
+            ).all()
+            if not rows:
+                return 0
+            producer = await self._ensure_producer()
+            pending = [
+                await producer.send(
+                    row.topic,
+                    value=json.dumps(row.payload, separators=(",", ":")).encode(),
+                    key=row.key.encode(),
+                    headers=kafka_headers(),
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*pending)
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.seq.in_([row.seq for row in rows]))
+                .values(published_at=sa.func.now())
+            )
+        for row in rows:
+            PUBLISHED.labels(row.topic).inc()
+        return len(rows)
+
+    async def _purge_published(self) -> None:
+        t = self._table
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.delete(t).where(t.c.published_at < sa.func.now() - _RETENTION))
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = make_producer(self._bootstrap, client_id=self._client_id)
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _close_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as exc:  # noqa: BLE001 - closing a broken producer may fail too
+                log.debug("closing producer: %s", exc)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()

@@ -1,0 +1,48 @@
+"""The outbox table and the writer used inside a service's own transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events.base import IntegrationEvent
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    """Define the ``outbox`` table in a service's metadata.
+
+    ``seq`` gives the publication order; ``published_at`` stays NULL until Kafka acknowledged
+    the event.
+    """
+    return sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Index("ix_outbox_pending", "seq", postgresql_where=sa.text("published_at IS NULL")),
+    )
+
+
+async def enqueue(session: AsyncSession, table: sa.Table, event: IntegrationEvent) -> None:
+    """Add ``event`` to the outbox in the session's current transaction (no Kafka I/O)."""
+    envelope = event.to_cloudevent()
+    await session.execute(
+        sa.insert(table).values(
+            event_id=uuid.UUID(envelope.id),
+            event_type=envelope.type,
+            topic=event.topic,
+            key=envelope.subject,
+            payload=envelope.model_dump(mode="json", exclude_none=True),
+        )
+    )
