@@ -9,6 +9,9 @@ or ``["*"]`` for a national client).
 from __future__ import annotations
 
 import os
+import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -73,6 +76,32 @@ class TokenVerifier:
             scopes=frozenset(str(claims.get("scope", "")).split()),
             regions=frozenset(str(r) for r in claims.get("regions", [])),
         )
+
+
+class TokenIssuer:
+    """Sign access tokens (the gateway's side; tests use it to act as a client)."""
+
+    def __init__(self, *, private_key_pem: bytes, issuer: str, audience: str) -> None:
+        self._key = serialization.load_pem_private_key(private_key_pem, password=None)
+        self._issuer = issuer
+        self._audience = audience
+
+    def issue(
+        self, *, client_id: str, scopes: Iterable[str], regions: Iterable[str], ttl: int
+    ) -> str:
+        """A signed JWT for ``client_id`` valid for ``ttl`` seconds."""
+        now = int(time.time())
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": client_id,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": str(uuid.uuid4()),
+            "scope": " ".join(sorted(scopes)),
+            "regions": sorted(regions),
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)  # type: ignore[arg-type]
 
 
 def unauthorized(detail: str) -> ProblemError:

@@ -19,6 +19,7 @@ Typical use::
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import contextlib
@@ -351,6 +352,8 @@ class KafkaBroker:
             # Kafka's own start script uses G1 with short pauses; small heaps do fine with it.
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            # A dev broker that ran out of heap should die loudly, not limp on half-working.
+            "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={_LOG4J_CONFIG}",
             f"-Dkafka.logs.dir={self.data_dir / 'logs'}",
@@ -438,31 +441,60 @@ class KafkaBroker:
             self._log_file = None
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: list[str], partitions: int = 3, timeout: float = 30.0
+) -> None:
     """Create the missing ones of ``topics`` (replication factor 1); existing topics are kept.
 
-    Idempotent and safe against a concurrent creator (TOPIC_ALREADY_EXISTS is success). Raises
-    the matching aiokafka error for any other per-topic failure.
+    Idempotent and safe against a concurrent creator (TOPIC_ALREADY_EXISTS is success). Returns
+    once every topic is visible in the broker's metadata with a leader for each partition.
+    Raises the matching aiokafka error for any other per-topic failure, TimeoutError if the
+    topics do not become usable within ``timeout`` seconds.
     """
+    wanted = list(dict.fromkeys(topics))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in dict.fromkeys(topics) if t not in existing]
-        if not missing:
-            return
-        response = await admin.create_topics(
-            [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
-        )
-        # create_topics does not raise on per-topic errors; the codes are in the response
-        # (topic, error_code[, error_message]) for every CreateTopics version aiokafka speaks.
-        for topic, error_code, *rest in response.topic_errors:
-            if error_code == 0:
-                continue
-            err = for_code(error_code)
-            if err is TopicAlreadyExistsError:
-                continue
-            message = rest[0] if rest and rest[0] else err.__name__
-            raise err(f"creating topic {topic!r}: {message}")
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            response = await admin.create_topics(
+                [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+            )
+            # create_topics does not raise on per-topic errors; the codes are in the response,
+            # (topic, error_code[, error_message]) for every CreateTopics version aiokafka speaks.
+            for topic, error_code, *rest in response.topic_errors:
+                if error_code == 0:
+                    continue
+                err = for_code(error_code)
+                if err is TopicAlreadyExistsError:
+                    continue
+                message = rest[0] if rest and rest[0] else err.__name__
+                raise err(f"creating topic {topic!r}: {message}")
+        await _wait_for_leaders(admin, wanted, timeout)
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str], timeout: float) -> None:
+    # CreateTopics answers once the controller has committed the topic, but the broker serves
+    # metadata from its own copy, which catches up a moment later: right after creation a
+    # Metadata request can still say UNKNOWN_TOPIC_OR_PARTITION (seen with Kafka 4.1). A
+    # consumer subscribing in that window may not see the topic until its next metadata
+    # refresh (minutes), so "ensured" must mean "visible, with leaders".
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        described = await admin.describe_topics(topics)
+        pending = [
+            t["topic"]
+            for t in described
+            if t["error_code"] != 0
+            or not t["partitions"]
+            or any(p["error_code"] != 0 or p["leader"] < 0 for p in t["partitions"])
+        ]
+        if not pending:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"topics without leaders after {timeout:.0f}s: {pending}")
+        await asyncio.sleep(0.1)

@@ -1,0 +1,1 @@
+"""Job-market service (Informasi Pasar Kerja): job seekers, vacancies and placements."""

@@ -1,0 +1,27 @@
+"""The OAuth2 scopes a client may be granted: read or write, per domain.
+
+Services check the scope they need on every route; the gateway only grants them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    "job-market:read": "Read job seekers, vacancies and placements of the token's regions",
+    "job-market:write": "Write job seekers, vacancies and placements of the token's regions",
+    "training:read": "Read training (pelatihan) records of the token's regions",
+    "training:write": "Write training (pelatihan) records of the token's regions",
+    "inspection:read": "Read labour inspection (pengawasan) records of the token's regions",
+    "inspection:write": "Write labour inspection (pengawasan) records of the token's regions",
+    "social-security:read": "Read social security (BPJS) membership records",
+    "social-security:write": "Write social security (BPJS) membership records",
+    "indicators:read": "Read labour-market indicators of any region",
+}
+
+SCOPES: tuple[str, ...] = tuple(SCOPE_DESCRIPTIONS)
+
+
+def unknown_scopes(scopes: Iterable[str]) -> list[str]:
+    """The entries of ``scopes`` that are not scopes of the platform, in order."""
+    return [s for s in scopes if s not in SCOPE_DESCRIPTIONS]

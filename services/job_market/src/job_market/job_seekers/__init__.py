@@ -1,0 +1,1 @@
+"""Job seekers (pencari kerja, holders of the AK/I card, Permenaker 39/2016)."""

@@ -1,0 +1,24 @@
+"""Composition root of the job-market service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from shared.service import create_service_app
+from shared.settings import Settings
+
+from job_market.db import outbox
+from job_market.job_seekers.router import router as job_seekers
+from job_market.placements.router import router as placements
+from job_market.vacancies.router import router as vacancies
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The job-market API; its outbox relay publishes to ``sinergi.job-market.v1``."""
+    return create_service_app(
+        name="job-market",
+        title="Sinergi job market",
+        description="Job seekers (AK/I), vacancies and placements pushed by regional systems.",
+        settings=settings or Settings(service_name="job-market"),
+        routers=[job_seekers, vacancies, placements],
+        outbox=outbox,
+    )

@@ -1,0 +1,1 @@
+"""Placements (penempatan): a registered job seeker starting work."""

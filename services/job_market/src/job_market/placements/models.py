@@ -1,0 +1,75 @@
+"""Placement models: what a region sends, what it reads back, and the table.
+
+Mechanisms: AKL (antarkerja lokal, within the region), AKAD (antarkerja antardaerah, to another
+region), AKAN (antarkerja antarnegara, abroad: a migrant worker).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from shared.records import RecordFields
+from sqlmodel import Field, SQLModel
+
+from job_market.db import Base
+
+Mechanism = Literal["AKL", "AKAD", "AKAN"]
+
+
+class PlacementBase(SQLModel):
+    """Fields of a placement."""
+
+    external_id: str = Field(min_length=1, max_length=64)
+    employer_nib: str = Field(regex=r"^\d{13}$", description="13-digit NIB from OSS")
+    employer_name: str | None = Field(default=None, max_length=200)
+    placed_at: date
+    mechanism: Mechanism = Field(sa_type=sa.String(4))
+    region_code: str = Field(description="Kemendagri code of the region recording it")
+    occupation_code: str | None = Field(default=None, regex=r"^\d{1,6}$")
+    destination_country: str | None = Field(
+        default=None, regex=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, for AKAN"
+    )
+    wage_idr: int | None = Field(default=None, ge=0)
+
+
+class PlacementCreate(PlacementBase):
+    """A placement as pushed by a region (upsert by ``external_id``)."""
+
+    nik: str = Field(description="NIK of a registered job seeker")
+    vacancy_external_id: str | None = Field(
+        default=None, max_length=64, description="external_id of this client's vacancy"
+    )
+
+    @field_validator("placed_at")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("placed_at lies in the future")
+        return value
+
+
+class PlacementPublic(PlacementBase):
+    """A placement as read back."""
+
+    id: uuid.UUID
+    job_seeker_id: uuid.UUID
+    vacancy_id: uuid.UUID | None
+    revision: int
+
+
+class Placement(Base, RecordFields, PlacementBase, table=True):
+    """The placements table."""
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        sa.UniqueConstraint("source_client", "external_id"),
+        sa.Index("ix_placements_region_placed", "region_code", "placed_at"),
+    )
+
+    job_seeker_id: uuid.UUID = Field(foreign_key="job_seekers.id", index=True)
+    vacancy_id: uuid.UUID | None = Field(default=None, foreign_key="vacancies.id")
+    person_ref: str = Field(max_length=64, index=True)

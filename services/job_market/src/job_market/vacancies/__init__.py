@@ -1,0 +1,1 @@
+"""Vacancies (lowongan kerja) posted by employers through the regional labour office."""

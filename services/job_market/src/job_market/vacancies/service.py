@@ -1,0 +1,83 @@
+"""Vacancy rules: upsert by external_id and publish the snapshot via the outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from shared.auth import Principal
+from shared.events.job_market import VacancyPostedV1, VacancyUpdatedV1
+from shared.outbox import enqueue
+from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from job_market.db import outbox
+from job_market.vacancies.models import Vacancy, VacancyCreate, VacancyPublic
+
+
+async def upsert_vacancy(
+    session: AsyncSession, *, principal: Principal, data: VacancyCreate
+) -> WriteResult:
+    """Post or correct a vacancy; commit the row and its event together."""
+    region = region_for_write(principal, data.region_code)
+    values = data.model_dump(exclude={"external_id"})
+    values["region_code"] = region
+    row, change = await upsert_record(
+        session, Vacancy, principal=principal, external_id=data.external_id, values=values
+    )
+    if change is not Change.UNCHANGED:
+        cls = VacancyPostedV1 if change is Change.CREATED else VacancyUpdatedV1
+        event = cls(
+            id=row.id,
+            revision=row.revision,
+            region_code=row.region_code,
+            employer_nib=row.employer_nib,
+            kbli_code=row.kbli_code,
+            occupation_code=row.occupation_code,
+            positions=row.positions,
+            posted_at=row.posted_at,
+            closes_at=row.closes_at,
+            min_education=row.min_education,
+            status=row.status,
+        )
+        await enqueue(session, outbox, event)
+    await session.commit()
+    return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
+
+
+async def get_vacancy(
+    session: AsyncSession, *, principal: Principal, vacancy_id: uuid.UUID
+) -> Vacancy | None:
+    """A vacancy of the caller's regions, or None."""
+    row = await session.get(Vacancy, vacancy_id)
+    if row is None or not principal.allows_region(row.region_code):
+        return None
+    return row
+
+
+async def list_vacancies(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    region_code: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> Page[VacancyPublic]:
+    """Vacancies of the caller's regions, newest first."""
+    columns = sa.inspect(Vacancy).columns
+    where = visible(Vacancy, principal)
+    if region_code is not None:
+        where.append(columns.region_code == region_code)
+    if status is not None:
+        where.append(columns.status == status)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Vacancy).where(*where))
+    rows = await session.scalars(
+        sa.select(Vacancy)
+        .where(*where)
+        .order_by(columns.posted_at.desc(), columns.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [VacancyPublic.model_validate(r) for r in rows]
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)

@@ -1,0 +1,153 @@
+"""Records pushed by regional systems: upsert by the caller's ``external_id``.
+
+Every domain table keeps the caller's own id (``external_id``, unique per calling client), a
+platform id (``id``, a UUID), and a ``revision`` that grows with each real change. Replaying the
+same request changes nothing and publishes nothing; a changed request updates the row and
+bumps the revision. Region rules are the caller's: both the stored region and the new one must
+be in the token's regions.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from shared.auth import Principal
+from shared.errors import PROBLEM_RESPONSES, ProblemError, invalid
+from shared.regions import registry
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RecordFields(SQLModel):
+    """Columns every pushed record has (mix into a service's table classes)."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    source_client: str = Field(max_length=64)
+    external_id: str = Field(max_length=64)
+    revision: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class Change(enum.StrEnum):
+    """What an upsert did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class WriteResult(BaseModel):
+    """The answer to a write: the platform id and whether the record was new."""
+
+    id: uuid.UUID
+    external_id: str
+    revision: int
+    change: Change
+
+
+R = TypeVar("R", bound=RecordFields)
+T = TypeVar("T")
+
+
+def region_for_write(principal: Principal, code: str, *, field: str = "region_code") -> str:
+    """Normalise a regency code and check the caller may write there (422 or 403)."""
+    canonical = registry().normalise_regency(code)
+    if canonical is None:
+        raise invalid(field, f"unknown regency code {code!r} (Kemendagri form, e.g. 32.16)")
+    if not principal.allows_region(canonical):
+        raise ProblemError(
+            403, f"this client may not write records of region {canonical}", kind="forbidden"
+        )
+    return canonical
+
+
+async def upsert_record(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    principal: Principal,
+    external_id: str,
+    values: dict[str, Any],
+) -> tuple[R, Change]:
+    """Insert or update the caller's record ``external_id`` of ``model`` (no commit)."""
+    columns = sa.inspect(model).columns
+    key = (columns.source_client == principal.client_id, columns.external_id == external_id)
+    row = await _locked(session, model, key)
+    if row is None:
+        inserted = await session.scalar(
+            insert(model)
+            .values(
+                id=uuid.uuid4(),
+                source_client=principal.client_id,
+                external_id=external_id,
+                revision=1,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+                **values,
+            )
+            .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
+            .returning(columns.id)
+        )
+        if inserted is not None:
+            created = await session.get(model, inserted)
+            assert created is not None
+            return created, Change.CREATED
+        # Another request inserted the same record a moment ago: update it instead.
+        row = await _locked(session, model, key)
+        assert row is not None
+    stored_region = getattr(row, "region_code", None)
+    if stored_region is not None and not principal.allows_region(stored_region):
+        raise ProblemError(
+            403, f"record {external_id} belongs to region {stored_region}", kind="forbidden"
+        )
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    if not changed:
+        return row, Change.UNCHANGED
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.revision += 1
+    row.updated_at = utcnow()
+    await session.flush()
+    return row, Change.UPDATED
+
+
+async def _locked(session: AsyncSession, model: type[R], key: tuple[Any, ...]) -> R | None:
+    result = await session.execute(
+        sa.select(model).where(*key).with_for_update().execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+def visible(model: type[R], principal: Principal) -> list[Any]:
+    """WHERE clauses limiting a query to the caller's regions."""
+    regions = principal.region_scope()
+    if regions is None:
+        return []
+    return [sa.inspect(model).columns.region_code.in_(sorted(regions))]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+UPSERT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": WriteResult, "description": "Known external_id: updated, or unchanged"},
+    **PROBLEM_RESPONSES,
+}
