@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from aggregation.projections.service import upsert_snapshot
-from aggregation.projections.tables import job_seekers, placements, vacancies
 from shared.events import CloudEvent
 from shared.events.job_market import (
     JobSeekerRegisteredV1,
@@ -25,6 +21,10 @@ from shared.events.job_market import (
     VacancyUpdatedV1,
 )
 from shared.inbox import Handler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aggregation.projections.service import upsert_snapshot
+from aggregation.projections.tables import job_seekers, placements, vacancies
 
 
 async def project_job_seeker(session: AsyncSession, event: CloudEvent) -> None:

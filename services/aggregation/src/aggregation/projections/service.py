@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.events import IntegrationEvent
 from shared.regions import registry
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 # Columns the projection maintains itself rather than copying from the snapshot.
 _OWN_COLUMNS = frozenset({"updated_at"})
@@ -38,7 +37,7 @@ async def upsert_snapshot(
     }
     values["region_code"] = canonical_region(str(values["region_code"]))
     stmt = insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={
             **{name: stmt.excluded[name] for name in values if name != "id"},
@@ -46,4 +45,4 @@ async def upsert_snapshot(
         },
         where=table.c.revision < stmt.excluded.revision,
     ).returning(table.c.id)
-    return (await session.scalar(stmt)) is not None
+    return (await session.scalar(upsert)) is not None

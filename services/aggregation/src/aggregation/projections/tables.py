@@ -12,7 +12,6 @@ a date range); the date-only index serves national queries, which filter on the 
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from shared.inbox import inbox_table
 
 # The service's own metadata: the migrations environment sees these tables and no others.

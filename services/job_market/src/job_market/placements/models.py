@@ -13,6 +13,7 @@ from typing import Literal
 import sqlalchemy as sa
 from pydantic import field_validator
 from shared.records import RecordFields
+from shared.types import CountryCode, KbjiCode, Nib
 from sqlmodel import Field, SQLModel
 
 from job_market.db import Base
@@ -24,15 +25,13 @@ class PlacementBase(SQLModel):
     """Fields of a placement."""
 
     external_id: str = Field(min_length=1, max_length=64)
-    employer_nib: str = Field(regex=r"^\d{13}$", description="13-digit NIB from OSS")
+    employer_nib: Nib
     employer_name: str | None = Field(default=None, max_length=200)
     placed_at: date
     mechanism: Mechanism = Field(sa_type=sa.String(4))
     region_code: str = Field(description="Kemendagri code of the region recording it")
-    occupation_code: str | None = Field(default=None, regex=r"^\d{1,6}$")
-    destination_country: str | None = Field(
-        default=None, regex=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, for AKAN"
-    )
+    occupation_code: KbjiCode | None = None
+    destination_country: CountryCode | None = Field(default=None, description="for AKAN")
     wage_idr: int | None = Field(default=None, ge=0)
 
 

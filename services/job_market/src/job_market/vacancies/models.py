@@ -9,6 +9,7 @@ from typing import Literal
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
 from shared.records import RecordFields
+from shared.types import KbjiCode, KbliCode, Nib
 from sqlmodel import Field, SQLModel
 
 from job_market.db import Base
@@ -21,11 +22,11 @@ class VacancyBase(SQLModel):
     """Fields of a vacancy."""
 
     external_id: str = Field(min_length=1, max_length=64)
-    employer_nib: str = Field(regex=r"^\d{13}$", description="13-digit NIB from OSS")
+    employer_nib: Nib
     employer_name: str = Field(min_length=1, max_length=200)
-    kbli_code: str = Field(regex=r"^\d{2,5}$", description="KBLI industry code")
+    kbli_code: KbliCode
     kbli_version: Literal["2020", "2025"] = Field(default="2020", sa_type=sa.String(4))
-    occupation_code: str = Field(regex=r"^\d{1,6}$", description="KBJI 2014 occupation code")
+    occupation_code: KbjiCode
     title: str = Field(min_length=1, max_length=200)
     positions: int = Field(ge=1, le=100_000)
     positions_male: int | None = Field(default=None, ge=0)

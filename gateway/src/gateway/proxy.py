@@ -1,0 +1,191 @@
+"""Forwarding public API requests to the domain services.
+
+The gateway checks the Bearer token (a bad or missing one never reaches a service), then
+forwards method, path, query, body and end-to-end headers unchanged, ``Authorization``
+included: each service verifies the token again and applies its scopes and regions. The
+upstream's answer (status, headers, body) comes back unchanged and streamed. One request id
+(``X-Request-ID``, the caller's or a new one) is sent upstream and returned to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+
+import httpx
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from gateway.metrics import GatewayMetrics
+from gateway.routes import resolve
+from shared.auth import TokenVerifier, unauthorized
+from shared.errors import ProblemError
+
+log = logging.getLogger(__name__)
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+# RFC 9110 §7.6.1: these describe one connection, not the message, and are never forwarded.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Rewritten by this hop rather than copied: the upstream's host, the body length (httpx sets
+# it) and the request id (always exactly one).
+_REQUEST_REPLACED = frozenset({"host", "content-length", "x-request-id"})
+# The gateway's server adds its own Date, Server and X-Request-ID to every response.
+_RESPONSE_REPLACED = frozenset({"date", "server", "x-request-id"})
+
+
+def _connection_listed(headers: Iterable[tuple[str, str]]) -> set[str]:
+    listed: set[str] = set()
+    for name, value in headers:
+        if name.lower() == "connection":
+            listed |= {token.strip().lower() for token in value.split(",") if token.strip()}
+    return listed
+
+
+def upstream_request_headers(
+    headers: Iterable[tuple[str, str]],
+    *,
+    request_id: str,
+    client_host: str | None,
+    scheme: str,
+    host: str | None,
+) -> list[tuple[str, str]]:
+    """The headers to send upstream: end-to-end ones, the request id and X-Forwarded-*."""
+    headers = list(headers)
+    dropped = HOP_BY_HOP | _REQUEST_REPLACED | _connection_listed(headers)
+    result = [(name, value) for name, value in headers if name.lower() not in dropped]
+    names = {name.lower() for name, _ in result}
+    forwarded_for = next((v for n, v in result if n.lower() == "x-forwarded-for"), None)
+    if client_host:
+        result = [(n, v) for n, v in result if n.lower() != "x-forwarded-for"]
+        chain = f"{forwarded_for}, {client_host}" if forwarded_for else client_host
+        result.append(("x-forwarded-for", chain))
+    # A load balancer in front of the gateway knows the original scheme and host better.
+    if "x-forwarded-proto" not in names:
+        result.append(("x-forwarded-proto", scheme))
+    if host and "x-forwarded-host" not in names:
+        result.append(("x-forwarded-host", host))
+    result.append(("x-request-id", request_id))
+    return result
+
+
+def caller_response_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The upstream's response headers minus hop-by-hop ones and those the gateway sets."""
+    headers = list(headers)
+    listed = _connection_listed((n.decode("latin-1"), v.decode("latin-1")) for n, v in headers)
+    dropped = HOP_BY_HOP | _RESPONSE_REPLACED | listed
+    return [(name, value) for name, value in headers if name.decode("latin-1").lower() not in dropped]
+
+
+def _bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("a Bearer token is required (POST /oauth/token)")
+    return token.strip()
+
+
+class Proxy:
+    """Send one public request to the upstream its path routes to."""
+
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        upstreams: Mapping[str, str],
+        verifier: TokenVerifier,
+        metrics: GatewayMetrics,
+    ) -> None:
+        self._client = client
+        self._upstreams = {name: url.rstrip("/") for name, url in upstreams.items()}
+        self._verifier = verifier
+        self._metrics = metrics
+
+    async def forward(self, request: Request) -> Response:
+        """Verify the caller's token and answer with the upstream's response."""
+        route = resolve(request.url.path)
+        if route is None:
+            raise ProblemError(404, f"no API at {request.url.path}", kind="not-found")
+        self._verifier.verify(_bearer_token(request.headers.get("authorization")))
+
+        raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        query: bytes = request.scope.get("query_string", b"")
+        url = self._upstreams[route.upstream] + raw_path.decode("latin-1")
+        if query:
+            url += "?" + query.decode("latin-1")
+        headers = upstream_request_headers(
+            request.headers.items(),
+            request_id=request.state.request_id,
+            client_host=request.client.host if request.client else None,
+            scheme=request.url.scheme,
+            host=request.headers.get("host"),
+        )
+        body = await request.body()
+        outgoing = self._client.build_request(
+            request.method, url, headers=headers, content=body or None
+        )
+        try:
+            upstream = await self._client.send(outgoing, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            self._failed(route.upstream, "unavailable", exc)
+            raise ProblemError(
+                503,
+                f"the {route.upstream} service is not reachable; try again shortly",
+                kind="upstream-unavailable",
+                title="Service unavailable",
+                headers={"Retry-After": "5"},
+            ) from exc
+        except httpx.TimeoutException as exc:
+            self._failed(route.upstream, "timeout", exc)
+            raise ProblemError(
+                504,
+                f"the {route.upstream} service did not answer in time; the request may or may "
+                "not have been applied (writes are upserts: repeating it is safe)",
+                kind="upstream-timeout",
+                title="Gateway timeout",
+            ) from exc
+        except httpx.TransportError as exc:
+            self._failed(route.upstream, "broken", exc)
+            raise ProblemError(
+                502,
+                f"the {route.upstream} service broke off the exchange",
+                kind="bad-gateway",
+                title="Bad gateway",
+            ) from exc
+
+        async def body_chunks() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in upstream.aiter_raw():
+                    yield chunk
+            finally:
+                await upstream.aclose()
+
+        response = StreamingResponse(
+            body_chunks(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
+        )
+        # Raw (still encoded) bytes are relayed, so Content-Length and Content-Encoding stay
+        # true; raw_headers keeps repeated headers such as Set-Cookie.
+        response.raw_headers = caller_response_headers(upstream.headers.raw)
+        return response
+
+    def _failed(self, upstream: str, reason: str, exc: Exception) -> None:
+        self._metrics.upstream_errors.labels(upstream, reason).inc()
+        log.warning("upstream %s %s: %r", upstream, reason, exc)
+
+
+async def proxy_endpoint(request: Request) -> Response:
+    """The endpoint of every routed prefix."""
+    proxy: Proxy = request.app.state.proxy
+    return await proxy.forward(request)

@@ -1,0 +1,69 @@
+"""HTTP routes of the indicators API (public paths; the gateway forwards them unchanged)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from shared.auth import Principal, RequireScope
+from shared.errors import PROBLEM_RESPONSES
+from shared.regions import registry
+from shared.service import SessionDep
+
+from aggregation.indicators import service
+from aggregation.indicators.models import IndicatorPublic, IndicatorValues
+from aggregation.indicators.query import parse_values_query
+
+# Aggregates are not personal data: any holder of the scope may read any region's values.
+Reader = Annotated[Principal, Depends(RequireScope("indicators:read"))]
+
+router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"], responses=PROBLEM_RESPONSES)
+
+# The parameters are optional here and validated by ``parse_values_query`` so that every
+# mistake (missing or malformed) gives the same 422 problem naming ``indicator``, ``region``
+# or ``period``.
+IndicatorParam = Annotated[
+    list[str] | None,
+    Query(
+        description="Indicator code(s): repeated or comma-separated (see GET /api/v1/indicators)",
+        examples=["job_seekers_registered"],
+    ),
+]
+RegionParam = Annotated[
+    list[str] | None,
+    Query(
+        description=(
+            "Regency (32.16 or 3216), province (32, sum of its regencies) or ID (nation); "
+            "repeated or comma-separated. Omitted: ID."
+        ),
+        examples=["32.16"],
+    ),
+]
+PeriodParam = Annotated[
+    list[str] | None,
+    Query(
+        description="Month(s) YYYY-MM: repeated, comma-separated or a range 2026-01..2026-06",
+        examples=["2026-03"],
+    ),
+]
+
+
+@router.get("", response_model=list[IndicatorPublic], summary="The indicator catalogue")
+async def list_indicators(_: Reader) -> list[IndicatorPublic]:
+    """Every indicator with its Indonesian and English name and definition, unit and domain."""
+    return service.list_indicators()
+
+
+@router.get("/values", response_model=IndicatorValues, summary="Indicator values")
+async def indicator_values(
+    session: SessionDep,
+    _: Reader,
+    indicator: IndicatorParam = None,
+    region: RegionParam = None,
+    period: PeriodParam = None,
+) -> IndicatorValues:
+    """One value per requested indicator, region and month; 0 where nothing was recorded."""
+    regions = registry()
+    query = parse_values_query(indicator=indicator, region=region, period=period, regions=regions)
+    values = await service.compute_values(session, query=query, regions=regions)
+    return IndicatorValues(values=values)
