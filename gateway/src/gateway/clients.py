@@ -29,15 +29,15 @@ from functools import cache
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from shared.auth import ALL_REGIONS
+from shared.db import create_engine, session_factory
+from shared.regions import registry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import Client, clients
 from gateway.scopes import SCOPES, unknown_scopes
 from gateway.settings import GatewaySettings
-from shared.auth import ALL_REGIONS
-from shared.db import create_engine, session_factory
-from shared.regions import registry
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 MIN_SECRET_LENGTH = 16
@@ -334,7 +334,9 @@ async def _run(args: argparse.Namespace, database_url: str) -> int:
                     client_id=args.client_id,
                 )
                 _write({**_client_json(issued.client), "client_secret": issued.client_secret})
-                sys.stderr.write("Store client_secret now: it is not kept and cannot be shown again.\n")
+                sys.stderr.write(
+                    "Store client_secret now: it is not kept and cannot be shown again.\n"
+                )
                 return 0
             if args.command == "list":
                 _write([_client_json(c) for c in await list_clients(session)])

@@ -90,9 +90,7 @@ class MetricsMiddleware:
         finally:
             route = route_label(scope["path"])
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(route, str(status)).observe(
-                time.perf_counter() - started
-            )
+            self.metrics.latency.labels(route, str(status)).observe(time.perf_counter() - started)
 
 
 router = APIRouter()

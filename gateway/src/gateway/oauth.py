@@ -19,12 +19,12 @@ from urllib.parse import parse_qs, unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from shared.auth import TokenIssuer
+from shared.service import SessionDep
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clients import authenticate
 from gateway.scopes import SCOPE_DESCRIPTIONS
-from shared.auth import TokenIssuer
-from shared.service import SessionDep
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class TokenResponse(BaseModel):
     """A successful token response (RFC 6749 §5.1)."""
 
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a token type, not a secret)
     expires_in: int
     scope: str
 
@@ -147,12 +147,12 @@ async def issue_token(
     session: AsyncSession, *, request: TokenRequest, issuer: TokenIssuer, ttl: int
 ) -> TokenResponse:
     """Authenticate the client and sign a token for the scopes it asked for (default: all)."""
-    client = await authenticate(
-        session, client_id=request.client_id, secret=request.client_secret
-    )
+    client = await authenticate(session, client_id=request.client_id, secret=request.client_secret)
     if client is None:
         log.info("token refused: client %r failed authentication", request.client_id)
-        raise invalid_client("unknown client, wrong secret or inactive client", basic=request.basic_auth)
+        raise invalid_client(
+            "unknown client, wrong secret or inactive client", basic=request.basic_auth
+        )
     granted = set(client.scopes)
     if request.scopes is None:
         scopes = list(client.scopes)

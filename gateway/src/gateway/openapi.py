@@ -32,7 +32,7 @@ Document = dict[str, Any]
 
 OAUTH2 = "OAuth2"
 BEARER = "bearer"
-TOKEN_URL = "/oauth/token"
+TOKEN_URL = "/oauth/token"  # noqa: S105 (a URL, not a secret)
 SCHEMA_REF = "#/components/schemas/"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
@@ -81,6 +81,24 @@ def _with_gateway_security(path_item: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _conflicting_schemas(
+    upstream: str, theirs: Mapping[str, Any], ours: Mapping[str, Any]
+) -> dict[str, str]:
+    # A schema conflicts when its name is taken by a different schema, or when it refers to
+    # a conflicting one (then it differs once its references are renamed): repeat until no
+    # new conflict appears.
+    renames: dict[str, str] = {}
+    while True:
+        found = {
+            name: f"{upstream}.{name}"
+            for name, schema in theirs.items()
+            if name in ours and (name in renames or ours[name] != _rewrite_refs(schema, renames))
+        }
+        if found == renames:
+            return renames
+        renames = found
+
+
 def merge_documents(
     own: Document,
     upstream_documents: Mapping[str, Document],
@@ -97,11 +115,7 @@ def merge_documents(
         their_schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
         # Same name, different schema (e.g. two services' "Status"): keep both by giving the
         # upstream's one a qualified name and pointing its references there.
-        renames = {
-            name: f"{upstream}.{name}"
-            for name, schema in their_schemas.items()
-            if name in schemas and schemas[name] != schema
-        }
+        renames = _conflicting_schemas(upstream, their_schemas, schemas)
         for name, schema in their_schemas.items():
             schemas.setdefault(renames.get(name, name), _rewrite_refs(schema, renames))
         for path, item in document.get("paths", {}).items():

@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
+from shared.auth import TokenVerifier, unauthorized
+from shared.errors import ProblemError
 from starlette.background import BackgroundTask
 
 from gateway.metrics import GatewayMetrics
 from gateway.routes import resolve
-from shared.auth import TokenVerifier, unauthorized
-from shared.errors import ProblemError
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,9 @@ def caller_response_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tupl
     headers = list(headers)
     listed = _connection_listed((n.decode("latin-1"), v.decode("latin-1")) for n, v in headers)
     dropped = HOP_BY_HOP | _RESPONSE_REPLACED | listed
-    return [(name, value) for name, value in headers if name.decode("latin-1").lower() not in dropped]
+    return [
+        (name, value) for name, value in headers if name.decode("latin-1").lower() not in dropped
+    ]
 
 
 def _bearer_token(authorization: str | None) -> str:
@@ -173,7 +175,9 @@ class Proxy:
                 await upstream.aclose()
 
         response = StreamingResponse(
-            body_chunks(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
+            body_chunks(),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
         )
         # Raw (still encoded) bytes are relayed, so Content-Length and Content-Encoding stay
         # true; raw_headers keeps repeated headers such as Set-Cookie.

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs
+from sinergi_local.platform import SERVICES, Platform, PlatformConfig
 from sinergi_local.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -93,3 +94,24 @@ def jwt_keys(test_dir: Path) -> tuple[Path, Path]:
     private, public = test_dir / "jwt-private.pem", test_dir / "jwt-public.pem"
     ensure_keypair(private, public)
     return private, public
+
+
+@pytest.fixture(scope="session")
+def platform(
+    test_dir: Path, postgres: PostgresServer, kafka: KafkaBroker
+) -> Iterator[Platform]:
+    """The whole platform (services + gateway as processes) on the session's servers."""
+    service_ports = {spec.name: free_port() for spec in SERVICES}
+    config = PlatformConfig(
+        state_dir=test_dir / "platform",
+        gateway_port=free_port(),
+        service_ports=service_ports,
+        environment="test",
+    )
+    running = Platform(config, postgres=postgres, kafka=kafka)
+    try:
+        running.start()
+        running.register_demo_clients()
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,30 @@
+# The README's commands. Everything installs itself: uv (pinned) from PyPI, the Python
+# packages from uv.lock, the Kafka broker jars from Maven Central (on first use).
+
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_LINK_MODE := copy
+
+.PHONY: run test lint bench setup clean-state
+
+setup:
+	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen --all-packages --quiet
+
+run: setup
+	$(UV) run --frozen python -m sinergi_local.run
+
+test: setup
+	$(UV) run --frozen pytest
+
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy -p shared -p sinergi_local -p gateway -p job_market -p aggregation
+	$(UV) run --frozen lint-imports
+
+bench: setup
+	$(UV) run --frozen python bench/indicator_latency.py
+
+clean-state:
+	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/secrets

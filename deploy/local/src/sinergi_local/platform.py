@@ -1,0 +1,314 @@
+"""The whole platform on one machine: PostgreSQL, Kafka, migrations, services, gateway.
+
+``make run`` and the end-to-end tests both use :class:`Platform`, so what the tests exercise
+is what an operator starts. Every process gets its configuration through ``SINERGI_*``
+environment variables, the same names docker-compose sets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs, ensure_topics
+from sinergi_local.postgres import PostgresServer
+
+log = logging.getLogger("sinergi")
+
+ROOT = Path(__file__).resolve().parents[4]
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One domain service (or the aggregation service) and how to run it."""
+
+    name: str
+    factory: str
+    port: int
+    topic: str | None
+
+    @property
+    def database(self) -> str:
+        return f"sinergi_{self.name}"
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("job_market", "job_market.main:create_app", 8101, "sinergi.job-market.v1"),
+    ServiceSpec("aggregation", "aggregation.main:create_app", 8105, None),
+)
+GATEWAY_PORT = 8000
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """A client the local platform registers for newcomers."""
+
+    client_id: str
+    name: str
+    regions: tuple[str, ...]
+    scopes: tuple[str, ...]
+
+
+REGIONAL_SCOPES = ("job-market:read", "job-market:write", "indicators:read")
+MINISTRY_SCOPES = ("job-market:read", "indicators:read")
+
+
+def demo_clients() -> list[DemoClient]:
+    """One client per pilot region, plus the ministry's national read-only client."""
+    from shared.regions import PILOT_REGIONS
+
+    clients = [
+        DemoClient(
+            client_id=f"disnaker-{region.code.replace('.', '')}",
+            name=f"Disnaker {region.name}",
+            regions=(region.code,),
+            scopes=REGIONAL_SCOPES,
+        )
+        for region in PILOT_REGIONS
+    ]
+    clients.append(
+        DemoClient("kemnaker-pusdatin", "Kemnaker Pusdatin (national)", ("*",), MINISTRY_SCOPES)
+    )
+    return clients
+
+
+@dataclass
+class PlatformConfig:
+    """Where the platform keeps its state and which ports it uses."""
+
+    state_dir: Path = ROOT / ".local"
+    gateway_port: int = GATEWAY_PORT
+    service_ports: dict[str, int] = field(default_factory=dict)
+    environment: str = "development"
+
+    def port_of(self, spec: ServiceSpec) -> int:
+        return self.service_ports.get(spec.name, spec.port)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{HOST}:{self.gateway_port}"
+
+
+class Platform:
+    """Start and stop the services and the gateway on a running PostgreSQL and Kafka."""
+
+    def __init__(
+        self,
+        config: PlatformConfig,
+        *,
+        postgres: PostgresServer,
+        kafka: KafkaBroker,
+        services: Iterable[ServiceSpec] = SERVICES,
+    ) -> None:
+        self.config = config
+        self.postgres = postgres
+        self.kafka = kafka
+        self.services = tuple(services)
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.secrets_dir = config.state_dir / "secrets"
+        self.logs_dir = config.state_dir / "logs"
+
+    # ----------------------------------------------------------------- preparation
+    def prepare(self) -> None:
+        """Databases, migrations, topics and secrets: everything the processes need."""
+        from shared.auth import ensure_keypair
+        from shared.migrate import upgrade
+
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        ensure_keypair(self.secrets_dir / "jwt-private.pem", self.secrets_dir / "jwt-public.pem")
+        self._person_ref_secret()
+        for name, database in self._databases():
+            self.postgres.create_database(database)
+            upgrade(name, self.postgres.url_for(database))
+        topics = sorted({s.topic for s in self.services if s.topic})
+        asyncio.run(ensure_topics(self.kafka.bootstrap_servers, topics))
+
+    def _databases(self) -> list[tuple[str, str]]:
+        return [(s.name, s.database) for s in self.services] + [("gateway", "sinergi_gateway")]
+
+    def _person_ref_secret(self) -> str:
+        path = self.secrets_dir / "person-ref-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def environment(self, name: str, database: str) -> dict[str, str]:
+        """The ``SINERGI_*`` variables of one process."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SINERGI_")}
+        env.update(
+            SINERGI_ENVIRONMENT=self.config.environment,
+            SINERGI_SERVICE_NAME=name,
+            SINERGI_DATABASE_URL=self.postgres.url_for(database),
+            SINERGI_KAFKA_BOOTSTRAP=self.kafka.bootstrap_servers,
+            SINERGI_JWT_PUBLIC_KEY_PATH=str(self.secrets_dir / "jwt-public.pem"),
+            SINERGI_JWT_PRIVATE_KEY_PATH=str(self.secrets_dir / "jwt-private.pem"),
+            SINERGI_PERSON_REF_SECRET=self._person_ref_secret(),
+            SINERGI_ROOT=str(ROOT),
+        )
+        for spec in self.services:
+            env[f"SINERGI_{spec.name.upper()}_URL"] = f"http://{HOST}:{self.config.port_of(spec)}"
+        return env
+
+    # ----------------------------------------------------------------- processes
+    def start(self, timeout: float = 60.0) -> None:
+        """Prepare, then start every service and the gateway and wait until they answer."""
+        self.prepare()
+        for spec in self.services:
+            self._spawn(spec.name, spec.factory, self.config.port_of(spec), spec.database)
+        self._spawn(
+            "gateway", "gateway.main:create_app", self.config.gateway_port, "sinergi_gateway"
+        )
+        deadline = time.monotonic() + timeout
+        for spec in self.services:
+            self._wait_healthy(spec.name, self.config.port_of(spec), deadline)
+        self._wait_healthy("gateway", self.config.gateway_port, deadline)
+
+    def _spawn(self, name: str, factory: str, port: int, database: str) -> None:
+        log_file = (self.logs_dir / f"{name}.log").open("ab")
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", factory,
+            "--host", HOST, "--port", str(port),
+            "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+        self.processes[name] = subprocess.Popen(
+            command,
+            env=self.environment(name, database),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+        )
+        log_file.close()
+
+    def _wait_healthy(self, name: str, port: int, deadline: float) -> None:
+        url = f"http://{HOST}:{port}/health"
+        while True:
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; {self._tail(name)}")
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not become healthy; {self._tail(name)}")
+            time.sleep(0.1)
+
+    def _tail(self, name: str) -> str:
+        path = self.logs_dir / f"{name}.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return "log tail:\n" + "\n".join(lines[-30:])
+
+    def stop_process(self, name: str, timeout: float = 8.0) -> None:
+        """SIGTERM one process (uvicorn drains requests), SIGKILL after ``timeout``."""
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(2)
+
+    def stop(self) -> None:
+        """Stop the gateway and the services (PostgreSQL and Kafka belong to the caller)."""
+        for name in list(self.processes):
+            process = self.processes[name]
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 8.0
+        for name in list(self.processes):
+            self.stop_process(name, timeout=max(0.1, deadline - time.monotonic()))
+
+    # ----------------------------------------------------------------- demo clients
+    def register_demo_clients(self) -> Path:
+        """Register the demo clients (keeping secrets across runs) and write the JSON file."""
+        path = self.config.state_dir / "demo-clients.json"
+        known: dict[str, str] = {}
+        if path.exists():
+            for entry in json.loads(path.read_text())["clients"]:
+                known[entry["client_id"]] = entry["client_secret"]
+        credentials = [
+            (client, known.get(client.client_id) or secrets.token_urlsafe(24))
+            for client in demo_clients()
+        ]
+        asyncio.run(self._upsert_clients(credentials))
+        payload = {
+            "gateway": self.config.gateway_url,
+            "clients": [
+                {
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "name": client.name,
+                    "regions": list(client.regions),
+                    "scopes": list(client.scopes),
+                }
+                for client, secret in credentials
+            ],
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(payload, fh, indent=2)
+            fh.write("\n")
+        return path
+
+    async def _upsert_clients(self, credentials: list[tuple[DemoClient, str]]) -> None:
+        from gateway.clients import upsert_client
+        from shared.db import create_engine, session_factory
+
+        engine = create_engine(self.postgres.url_for("sinergi_gateway"), pool_size=1)
+        try:
+            async with session_factory(engine)() as session:
+                for client, secret in credentials:
+                    await upsert_client(
+                        session,
+                        client_id=client.client_id,
+                        client_secret=secret,
+                        name=client.name,
+                        regions=client.regions,
+                        scopes=client.scopes,
+                    )
+        finally:
+            await engine.dispose()
+
+
+def start_infrastructure(
+    state_dir: Path, *, pg_port: int, kafka_port: int
+) -> tuple[PostgresServer, KafkaBroker]:
+    """Start (or reuse) the PostgreSQL cluster and the Kafka broker kept in ``state_dir``."""
+    postgres = PostgresServer(
+        data_dir=state_dir / "postgres", port=pg_port, log_path=state_dir / "logs" / "postgres.log"
+    )
+    (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    postgres.start()
+    kafka = KafkaBroker(
+        data_dir=state_dir / "kafka",
+        libs_dir=ensure_kafka_libs(state_dir / "cache"),
+        port=kafka_port,
+        controller_port=kafka_port + 1,
+        log_path=state_dir / "logs" / "kafka.log",
+    )
+    try:
+        kafka.start()
+    except Exception:
+        postgres.stop()
+        raise
+    return postgres, kafka

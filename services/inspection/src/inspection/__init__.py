@@ -1,0 +1,1 @@
+"""Inspection service (pengawasan ketenagakerjaan): companies, inspections and K3 accidents."""

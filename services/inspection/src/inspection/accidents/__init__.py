@@ -1,0 +1,1 @@
+"""Workplace accidents (kecelakaan kerja) and their victims."""

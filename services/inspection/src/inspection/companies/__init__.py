@@ -1,0 +1,1 @@
+"""Companies (perusahaan) as reported through WLKP, identified by their OSS NIB."""

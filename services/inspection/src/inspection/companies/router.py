@@ -1,0 +1,70 @@
+"""HTTP routes of companies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from shared.auth import Principal, RequireScope
+from shared.errors import PROBLEM_RESPONSES, ProblemError
+from shared.listing import Listing, region_filter
+from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
+from shared.service import SessionDep, wake_relay
+
+from inspection.companies import service
+from inspection.companies.models import CompanyCreate, CompanyPublic
+
+router = APIRouter(prefix="/api/v1/inspection/companies", tags=["inspection: companies"])
+Reader = Annotated[Principal, Depends(RequireScope("inspection:read"))]
+Writer = Annotated[Principal, Depends(RequireScope("inspection:write"))]
+
+
+@router.post(
+    "",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    responses=UPSERT_RESPONSES,
+    summary="Register or correct a company (upsert by nib)",
+)
+async def put_company(
+    data: CompanyCreate,
+    principal: Writer,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> WriteResult:
+    result = await service.upsert_company(session, principal=principal, data=data)
+    if result.change is not Change.CREATED:
+        response.status_code = status.HTTP_200_OK
+    wake_relay(request)
+    return result
+
+
+@router.get("/{company_id}", response_model=CompanyPublic, responses=PROBLEM_RESPONSES)
+async def get_company(
+    company_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> CompanyPublic:
+    row = await service.get_company(session, principal=principal, company_id=company_id)
+    if row is None:
+        raise ProblemError(404, f"no company {company_id} in this client's regions")
+    return CompanyPublic.model_validate(row)
+
+
+@router.get("", response_model=Page[CompanyPublic], responses=PROBLEM_RESPONSES)
+async def list_companies(
+    principal: Reader,
+    session: SessionDep,
+    listing: Annotated[Listing, Depends()],
+    nib: Annotated[str | None, Query(pattern=r"^\d{13}$")] = None,
+    kbli_code: Annotated[str | None, Query(pattern=r"^\d{2,5}$")] = None,
+) -> Page[CompanyPublic]:
+    return await service.list_companies(
+        session,
+        principal=principal,
+        region_code=region_filter(listing.region_code),
+        nib=nib,
+        kbli_code=kbli_code,
+        limit=listing.limit,
+        offset=listing.offset,
+    )

@@ -1,0 +1,1 @@
+"""Labour inspections (pemeriksaan pengawas ketenagakerjaan) and their findings by norm."""

@@ -1,0 +1,74 @@
+"""Inspection models: what a region sends, what it reads back, and the table.
+
+Findings are stored as a JSONB list on the inspection row rather than in a child table: a
+finding has no identity of its own (it is the inspection's verdict per norm), it is always
+sent and replaced together with its inspection, and keeping it on the row lets the upsert
+compare the whole snapshot, bump one revision and publish one event without extra diffing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from shared.events.inspection import Finding, InspectionType
+from shared.records import RecordFields
+from shared.types import Nib
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from inspection.db import Base
+
+
+class InspectionBase(SQLModel):
+    """Fields of an inspection."""
+
+    external_id: str = Field(min_length=1, max_length=64)
+    company_nib: Nib
+    region_code: str = Field(description="Kemendagri regency code of the inspected workplace")
+    inspected_at: date
+    type: InspectionType = Field(
+        sa_type=sa.String(16), description="routine, special (complaint, accident) or k3_test"
+    )
+    inspector_name: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class InspectionCreate(InspectionBase):
+    """An inspection as pushed by a region (upsert by ``external_id``)."""
+
+    findings: list[Finding] = Field(
+        default_factory=list, max_length=200, description="Violations found; empty when none"
+    )
+
+    @field_validator("inspected_at")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("inspected_at lies in the future")
+        return value
+
+
+class InspectionPublic(InspectionBase):
+    """An inspection as read back."""
+
+    id: uuid.UUID
+    company_id: uuid.UUID
+    revision: int
+    findings: list[Finding]
+
+
+class Inspection(Base, RecordFields, InspectionBase, table=True):
+    """The inspections table; ``findings`` is a JSONB list of ``{norm, status}``."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        sa.UniqueConstraint("source_client", "external_id"),
+        sa.Index("ix_inspections_region_inspected", "region_code", "inspected_at"),
+    )
+
+    company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)

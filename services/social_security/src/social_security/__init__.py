@@ -1,0 +1,1 @@
+"""Social-security service (BPJS Ketenagakerjaan): memberships and benefit claims."""

@@ -1,0 +1,1 @@
+"""Benefit claims (klaim) on one program of a membership."""

@@ -1,0 +1,1 @@
+"""Memberships (kepesertaan BPJS Ketenagakerjaan): a worker covered through an employer."""

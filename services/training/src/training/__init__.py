@@ -1,0 +1,2 @@
+"""Training service (pelatihan kerja): programs of BPVP/BLK, LPK and companies, enrolments,
+completion and BNSP certification."""

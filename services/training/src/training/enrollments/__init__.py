@@ -1,0 +1,1 @@
+"""Enrolments (peserta pelatihan): a participant in a program, completion, BNSP certification."""

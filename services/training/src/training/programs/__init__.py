@@ -1,0 +1,1 @@
+"""Training programs (program pelatihan) of BPVP/BLK, LPK and companies."""
