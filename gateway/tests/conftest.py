@@ -118,7 +118,9 @@ def stub_job_market(public_key: Path) -> StubService:
         return await call_next(request)
 
     @app.api_route(
-        "/api/v1/job-market/echo/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
+        "/api/v1/job-market/echo/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
     )
     async def echo(rest: str) -> dict[str, str]:
         return {"echoed": rest}

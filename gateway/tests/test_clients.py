@@ -11,9 +11,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from shared.db import create_engine, session_factory
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.clients import (
     InvalidClient,
     authenticate,
@@ -23,6 +20,8 @@ from gateway.clients import (
     upsert_client,
 )
 from gateway.models import Client, clients
+from shared.db import create_engine, session_factory
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @pytest.fixture
@@ -58,7 +57,11 @@ async def test_registering_an_existing_client_id_is_refused(session: AsyncSessio
     )
     with pytest.raises(InvalidClient) as caught:
         await register_client(
-            session, client_id="dup-client", name="second", regions=["*"], scopes=["indicators:read"]
+            session,
+            client_id="dup-client",
+            name="second",
+            regions=["*"],
+            scopes=["indicators:read"],
         )
     assert caught.value.field == "client_id"
 
@@ -156,9 +159,10 @@ async def test_cli_add_prints_the_secret_once_and_list_never_shows_it(
     created = json.loads(added.stdout)
     assert created["client_id"] == "cli-32-01"
     assert created["regions"] == ["32.01"]
-    assert await authenticate(
-        session, client_id="cli-32-01", secret=created["client_secret"]
-    ) is not None
+    assert (
+        await authenticate(session, client_id="cli-32-01", secret=created["client_secret"])
+        is not None
+    )
 
     listed = await asyncio.to_thread(_cli, "list", database_url=gateway_db)
     assert listed.returncode == 0, listed.stderr

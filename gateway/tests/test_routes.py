@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from gateway.metrics import route_label
 from gateway.routes import resolve
 

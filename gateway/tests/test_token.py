@@ -8,11 +8,10 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from shared.auth import TokenVerifier
-from shared.db import create_engine, session_factory
-
 from gateway.clients import set_active, upsert_client
 from gateway.models import clients
+from shared.auth import TokenVerifier
+from shared.db import create_engine, session_factory
 
 
 def _verifier(public_key: Path) -> TokenVerifier:

@@ -6,7 +6,6 @@ import base64
 from urllib.parse import quote_plus
 
 import pytest
-
 from gateway.oauth import FORM, OAuthError, parse_token_request
 
 
@@ -38,7 +37,9 @@ def test_basic_credentials_are_form_decoded() -> None:
     assert parsed.basic_auth
 
 
-def _error(body: bytes, *, content_type: str = FORM, authorization: str | None = None) -> OAuthError:
+def _error(
+    body: bytes, *, content_type: str = FORM, authorization: str | None = None
+) -> OAuthError:
     with pytest.raises(OAuthError) as caught:
         parse_token_request(body, content_type=content_type, authorization=authorization)
     return caught.value
@@ -66,9 +67,7 @@ def test_repeated_parameters_are_refused() -> None:
 
 
 def test_two_client_authentication_methods_are_refused() -> None:
-    error = _error(
-        b"grant_type=client_credentials&client_secret=x", authorization=_basic("a", "b")
-    )
+    error = _error(b"grant_type=client_credentials&client_secret=x", authorization=_basic("a", "b"))
     assert error.error == "invalid_request"
 
 

@@ -47,6 +47,10 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("job_market", "job_market.main:create_app", 8101, "sinergi.job-market.v1"),
+    ServiceSpec("training", "training.main:create_app", 8102, "sinergi.training.v1"),
+    ServiceSpec(
+        "social_security", "social_security.main:create_app", 8104, "sinergi.social-security.v1"
+    ),
     ServiceSpec("aggregation", "aggregation.main:create_app", 8105, None),
 )
 GATEWAY_PORT = 8000
@@ -62,12 +66,28 @@ class DemoClient:
     scopes: tuple[str, ...]
 
 
-REGIONAL_SCOPES = ("job-market:read", "job-market:write", "indicators:read")
-MINISTRY_SCOPES = ("job-market:read", "indicators:read")
+REGIONAL_SCOPES = (
+    "job-market:read",
+    "job-market:write",
+    "training:read",
+    "training:write",
+    "inspection:read",
+    "inspection:write",
+    "social-security:read",
+    "indicators:read",
+)
+MINISTRY_SCOPES = (
+    "job-market:read",
+    "training:read",
+    "inspection:read",
+    "social-security:read",
+    "indicators:read",
+)
+BPJS_SCOPES = ("social-security:read", "social-security:write", "indicators:read")
 
 
 def demo_clients() -> list[DemoClient]:
-    """One client per pilot region, plus the ministry's national read-only client."""
+    """One client per pilot region, the ministry's national read-only client, and BPJS."""
     from shared.regions import PILOT_REGIONS
 
     clients = [
@@ -82,6 +102,7 @@ def demo_clients() -> list[DemoClient]:
     clients.append(
         DemoClient("kemnaker-pusdatin", "Kemnaker Pusdatin (national)", ("*",), MINISTRY_SCOPES)
     )
+    clients.append(DemoClient("bpjs-ketenagakerjaan", "BPJS Ketenagakerjaan", ("*",), BPJS_SCOPES))
     return clients
 
 

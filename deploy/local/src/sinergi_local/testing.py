@@ -97,9 +97,7 @@ def jwt_keys(test_dir: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def platform(
-    test_dir: Path, postgres: PostgresServer, kafka: KafkaBroker
-) -> Iterator[Platform]:
+def platform(test_dir: Path, postgres: PostgresServer, kafka: KafkaBroker) -> Iterator[Platform]:
     """The whole platform (services + gateway as processes) on the session's servers."""
     service_ports = {spec.name: free_port() for spec in SERVICES}
     config = PlatformConfig(

@@ -76,30 +76,31 @@ async def rewind_offsets(*, bootstrap: str, topics: Sequence[str], group_id: str
                         f"consumer group {group_id!r} is {state} with {len(members)} member(s); "
                         "stop the aggregation service before rebuilding"
                     )
+        # A topic that does not exist (error_code != 0) has nothing to replay.
+        partitions = [
+            TopicPartition(described["topic"], p["partition"])
+            for described in await admin.describe_topics(list(topics))
+            if described["error_code"] == 0
+            for p in described["partitions"]
+        ]
     finally:
         await admin.close()
+    if not partitions:
+        return 0
 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
     )
     await consumer.start()
     try:
-        await consumer.topics()  # loads the cluster metadata that partitions_for_topic reads
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return 0
         consumer.assign(partitions)
         earliest = await consumer.beginning_offsets(partitions)
         await consumer.commit(
             {tp: OffsetAndMetadata(offset, "") for tp, offset in earliest.items()}
         )
-        return len(partitions)
     finally:
         await consumer.stop()
+    return len(partitions)
 
 
 async def empty_read_models(engine: AsyncEngine) -> tuple[str, ...]:
@@ -144,10 +145,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="do not touch Kafka (the offsets were reset with Kafka's own tool)",
     )
+    parser.add_argument("--group-id", default=GROUP_ID, help=f"consumer group (default {GROUP_ID})")
+    parser.add_argument(
+        "--topic",
+        action="append",
+        dest="topics",
+        help=f"topic to replay, repeatable (default: {', '.join(TOPICS)})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        report = asyncio.run(rebuild(Settings(), rewind=not args.keep_offsets))
+        report = asyncio.run(
+            rebuild(
+                Settings(),
+                rewind=not args.keep_offsets,
+                topics=args.topics or TOPICS,
+                group_id=args.group_id,
+            )
+        )
     except ConsumerGroupActiveError as exc:
         log.error("%s", exc)
         return 1

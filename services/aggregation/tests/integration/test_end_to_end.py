@@ -1,8 +1,8 @@
 """Events produced to the real Kafka broker, consumed by the running service, read over HTTP.
 
 The app runs with its lifespan (so its consumer runs as in production) on a topic and consumer
-group of this module's own: the session's broker is shared with other test modules that
-produce job-market events of their own.
+group of each test's own: the session's broker is shared with other tests that produce
+job-market events of their own, which must not be counted here.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from aggregation.main import create_app
 from aggregation.projections.tables import PROJECTIONS, inbox
 from aggregation.rebuild import ConsumerGroupActiveError, rebuild, rewind_offsets
+from aggregation.rebuild import main as rebuild_command
 from shared.auth import TokenIssuer
 from shared.db import create_engine
 from shared.events import IntegrationEvent
@@ -37,7 +38,7 @@ PlacementFactory = Callable[..., PlacementState]
 MARCH = date(2026, 3, 12)
 # Every indicator for a regency, its province and the nation in March 2026, from the events
 # that ``published`` sends.
-EXPECTED = {
+EXPECTED: dict[str, dict[str, float]] = {
     "job_seekers_registered": {"32.16": 2, "32": 3, "ID": 4},
     "vacancies_posted": {"32.16": 1, "32": 1, "ID": 2},
     "positions_offered": {"32.16": 6, "32": 6, "ID": 8},
@@ -48,12 +49,12 @@ VALUES_URL = "/api/v1/indicators/values"
 ALL_INDICATORS = ",".join(EXPECTED)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def topic() -> str:
     return f"test.aggregation.job-market.{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def group_id() -> str:
     return f"test-aggregation-{uuid.uuid4().hex[:8]}"
 
@@ -78,7 +79,9 @@ def token(settings: Settings, jwt_keys: tuple[Path, Path]) -> Callable[..., str]
         audience=settings.jwt_audience,
     )
 
-    def mint(scopes: Iterable[str] = ("indicators:read",), regions: Iterable[str] = ("32.16",)) -> str:
+    def mint(
+        scopes: Iterable[str] = ("indicators:read",), regions: Iterable[str] = ("32.16",)
+    ) -> str:
         return issuer.issue(client_id="disnaker-3216", scopes=scopes, regions=regions, ttl=300)
 
     return mint
@@ -115,7 +118,7 @@ async def running(
 async def settle(
     read: Callable[[], Awaitable[dict[str, Any]]], expected: dict[str, Any], timeout: float = 60
 ) -> dict[str, Any]:
-    """Read until the consumer has caught up to ``expected`` or ``timeout`` passes; the last read."""
+    """Read until the consumer has caught up with ``expected`` (or give up); the last read."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -219,7 +222,12 @@ async def test_events_on_kafka_become_indicator_values_over_http(
         )
         assert response.json() == {
             "values": [
-                {"indicator": "placement_rate", "region_code": "ID", "period": "2026-05", "value": None}
+                {
+                    "indicator": "placement_rate",
+                    "region_code": "ID",
+                    "period": "2026-05",
+                    "value": None,
+                }
             ]
         }
 
@@ -230,11 +238,17 @@ async def test_a_rebuild_replays_the_topic_to_the_same_numbers(
     topic: str,
     group_id: str,
     token: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bearer = token()
     async with running(settings, topic, group_id) as client:
         assert await settle(march_values(client, bearer), approx_expected()) == approx_expected()
-        # While the service consumes, the offsets must not be moved.
+        # While the service consumes, the command refuses and deletes nothing.
+        monkeypatch.setenv("SINERGI_DATABASE_URL", settings.database_url)
+        monkeypatch.setenv("SINERGI_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+        command = ["--topic", topic, "--group-id", group_id]
+        assert await asyncio.to_thread(rebuild_command, command) == 1
+        assert await march_values(client, bearer)() == approx_expected()
         with pytest.raises(ConsumerGroupActiveError):
             await rewind_offsets(
                 bootstrap=settings.kafka_bootstrap, topics=[topic], group_id=group_id
@@ -264,7 +278,9 @@ async def test_reading_needs_a_valid_token_with_the_indicators_scope(
             missing = await client.get(path, params=params)
             assert missing.status_code == 401
             assert missing.headers["content-type"] == "application/problem+json"
-            forged = await client.get(path, params=params, headers={"Authorization": "Bearer x.y.z"})
+            forged = await client.get(
+                path, params=params, headers={"Authorization": "Bearer x.y.z"}
+            )
             assert forged.status_code == 401
             wrong_scope = await client.get(
                 path,

@@ -88,8 +88,8 @@ async def test_indicator_values_for_a_regency_its_province_and_the_nation(
         ["2026-03", "2026-04"],
     )
     expected: Values = {}
-    table = {
-        # indicator: {region: (March, April)}
+    # indicator: {region: (March, April)}
+    table: dict[str, dict[str, tuple[int | float | None, int | float | None]]] = {
         "job_seekers_registered": {
             "32.16": (3, 1),
             "32": (5, 1),

@@ -10,17 +10,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import field_validator
-from shared.events.inspection import Finding, InspectionType
+from pydantic import BaseModel, field_validator
 from shared.records import RecordFields
 from shared.types import Nib
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from inspection.db import Base
+
+InspectionType = Literal["routine", "special", "k3_test"]
+Norm = Literal["wages", "working_hours", "k3", "social_security", "child_labour", "other"]
+FindingStatus = Literal["open", "notice_1", "notice_2", "resolved", "prosecuted"]
+
+
+class Finding(BaseModel):
+    """A violation of one labour norm and how far enforcement has gone.
+
+    ``status``: ``open``, ``notice_1`` / ``notice_2`` (nota pemeriksaan I and II), ``resolved``,
+    or ``prosecuted`` (handed to the labour-inspector investigators, PPNS).
+    """
+
+    norm: Norm
+    status: FindingStatus
 
 
 class InspectionBase(SQLModel):

@@ -58,7 +58,9 @@ async def list_inspections(
     session: SessionDep,
     listing: Annotated[Listing, Depends()],
     company_nib: Annotated[str | None, Query(pattern=r"^\d{13}$")] = None,
-    type: Annotated[str | None, Query(pattern="^(routine|special|k3_test)$")] = None,
+    inspection_type: Annotated[
+        str | None, Query(alias="type", pattern="^(routine|special|k3_test)$")
+    ] = None,
     finding_status: Annotated[
         str | None,
         Query(
@@ -75,7 +77,7 @@ async def list_inspections(
         principal=principal,
         region_code=region_filter(listing.region_code),
         company_nib=company_nib,
-        type=type,
+        inspection_type=inspection_type,
         finding_status=finding_status,
         inspected_from=inspected_from,
         inspected_to=inspected_to,

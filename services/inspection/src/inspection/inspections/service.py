@@ -65,7 +65,7 @@ async def list_inspections(
     principal: Principal,
     region_code: str | None,
     company_nib: str | None,
-    type: str | None,
+    inspection_type: str | None,
     finding_status: str | None,
     inspected_from: date | None,
     inspected_to: date | None,
@@ -80,8 +80,8 @@ async def list_inspections(
         where.append(columns.region_code == region_code)
     if company_nib is not None:
         where.append(columns.company_nib == company_nib)
-    if type is not None:
-        where.append(columns.type == type)
+    if inspection_type is not None:
+        where.append(columns.type == inspection_type)
     if finding_status is not None:
         where.append(columns.findings.contains([{"status": finding_status}]))
     if inspected_from is not None:

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, ProblemError
+from shared.listing import Listing, region_filter
 from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
 from shared.service import SessionDep, wake_relay
 
 from job_market.job_seekers import service
 from job_market.job_seekers.models import JobSeekerCreate, JobSeekerPublic
-from job_market.listing import Listing, region_filter
 
 router = APIRouter(prefix="/api/v1/job-market/job-seekers", tags=["job-market: job seekers"])
 Reader = Annotated[Principal, Depends(RequireScope("job-market:read"))]

@@ -10,10 +10,10 @@ from shared.auth import Principal
 from shared.events.job_market import JobSeekerRegisteredV1, JobSeekerUpdatedV1
 from shared.identifiers import person_ref
 from shared.outbox import enqueue
+from shared.persons import mask_nik, valid_nik
 from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from job_market.common import mask_nik, valid_nik
 from job_market.db import outbox
 from job_market.job_seekers.models import JobSeeker, JobSeekerCreate, JobSeekerPublic
 

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, ProblemError
+from shared.listing import Listing, region_filter
 from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
 from shared.service import SessionDep, wake_relay
 
-from job_market.listing import Listing, region_filter
 from job_market.placements import service
 from job_market.placements.models import PlacementCreate, PlacementPublic
 

@@ -76,9 +76,7 @@ class MembershipCreate(MembershipBase):
     @field_validator("ended_at")
     @classmethod
     def _ends_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        started, status = info.data.get("started_at"), info.data.get("status")
-        if value is None and status == "inactive":
-            raise ValueError("an inactive membership needs ended_at")
+        started = info.data.get("started_at")
         if value is not None and started is not None and value < started:
             raise ValueError("ended_at is before started_at")
         return value

@@ -1,0 +1,178 @@
+"""Proxying through the gateway to a real upstream served by uvicorn on a loopback port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from gateway.settings import GatewaySettings
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _headers(received: dict[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in received["headers"]}
+
+
+async def test_method_path_query_body_and_headers_reach_the_upstream(
+    gateway: httpx.AsyncClient, upstream: Any, regional_token: str
+) -> None:
+    stub, _ = upstream
+    response = await gateway.request(
+        "PATCH",
+        "/api/v1/job-market/echo/job-seekers/JS-1?fields=id&fields=status&q=a%20b",
+        content=b'{"status": "placed"}',
+        headers={
+            **_bearer(regional_token),
+            "Content-Type": "application/json",
+            "X-Request-ID": "req-42",
+            "X-Client-Trace": "trace-7",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"echoed": "job-seekers/JS-1"}
+    assert response.headers["x-request-id"] == "req-42"
+    seen = stub.received[-1]
+    assert seen["method"] == "PATCH"
+    assert seen["path"] == "/api/v1/job-market/echo/job-seekers/JS-1"
+    assert seen["query"] == "fields=id&fields=status&q=a%20b"
+    assert seen["body"] == '{"status": "placed"}'
+    headers = _headers(seen)
+    assert headers["authorization"] == f"Bearer {regional_token}"
+    assert headers["x-request-id"] == "req-42"
+    assert headers["x-client-trace"] == "trace-7"
+    assert headers["content-type"] == "application/json"
+
+
+async def test_request_id_is_generated_when_absent_and_shared_with_the_upstream(
+    gateway: httpx.AsyncClient, upstream: Any, regional_token: str
+) -> None:
+    stub, _ = upstream
+    response = await gateway.get("/api/v1/job-market/echo/x", headers=_bearer(regional_token))
+
+    request_id = response.headers["x-request-id"]
+    assert request_id
+    assert response.headers.get_list("x-request-id") == [request_id]
+    assert _headers(stub.received[-1])["x-request-id"] == request_id
+
+
+async def test_hop_by_hop_headers_are_not_forwarded(
+    gateway: httpx.AsyncClient, upstream: Any, regional_token: str
+) -> None:
+    stub, _ = upstream
+    await gateway.get(
+        "/api/v1/job-market/echo/x",
+        headers={
+            **_bearer(regional_token),
+            "Connection": "keep-alive, X-Hop-Only",
+            "X-Hop-Only": "1",
+            "Proxy-Authorization": "Basic c2VjcmV0",
+            "TE": "trailers",
+        },
+    )
+    headers = _headers(stub.received[-1])
+    assert "x-hop-only" not in headers
+    assert "proxy-authorization" not in headers
+    assert "te" not in headers
+
+
+async def test_the_upstream_verifies_the_forwarded_token_itself(
+    gateway: httpx.AsyncClient, regional_token: str, regional_client: dict[str, Any]
+) -> None:
+    response = await gateway.get("/api/v1/job-market/whoami", headers=_bearer(regional_token))
+    assert response.status_code == 200
+    assert response.json() == {"client_id": regional_client["client_id"], "regions": ["32.16"]}
+
+
+async def test_upstream_status_and_problem_document_come_back_unchanged(
+    gateway: httpx.AsyncClient, regional_token: str
+) -> None:
+    response = await gateway.get(
+        "/api/v1/job-market/job-seekers/JS-404", headers=_bearer(regional_token)
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "https://sinergi.kemnaker.go.id/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no job seeker JS-404",
+        "instance": "/api/v1/job-market/job-seekers/JS-404",
+    }
+
+
+async def test_without_a_token_the_gateway_answers_401_and_the_upstream_sees_nothing(
+    gateway: httpx.AsyncClient, upstream: Any
+) -> None:
+    stub, _ = upstream
+    before = len(stub.received)
+    missing = await gateway.post("/api/v1/job-market/echo/job-seekers", json={"a": 1})
+    forged = await gateway.get(
+        "/api/v1/job-market/echo/job-seekers", headers=_bearer("not.a.token")
+    )
+
+    for response in (missing, forged):
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["status"] == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert len(stub.received) == before
+
+
+async def test_upstream_down_is_503_problem(
+    gateway: httpx.AsyncClient, regional_token: str
+) -> None:
+    # The training upstream of this gateway points at a port nobody listens on.
+    response = await gateway.get("/api/v1/training/participants", headers=_bearer(regional_token))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/upstream-unavailable")
+    assert "training" in problem["detail"]
+    assert response.headers["x-request-id"]
+
+
+async def test_upstream_too_slow_is_504_problem(
+    gateway_for: Any, make_settings: Any, upstream: Any, regional_token: str
+) -> None:
+    _, served = upstream
+    settings: GatewaySettings = make_settings(
+        job_market_url=served.url, upstream_timeout_seconds=0.2
+    )
+    async with gateway_for(settings) as impatient:
+        response = await impatient.get("/api/v1/job-market/slow", headers=_bearer(regional_token))
+    assert response.status_code == 504
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/upstream-timeout")
+
+
+async def test_unknown_path_is_404_problem(gateway: httpx.AsyncClient, regional_token: str) -> None:
+    for path in ("/api/v1/job-marketplace", "/api/v2/indicators", "/nothing"):
+        response = await gateway.get(path, headers=_bearer(regional_token))
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_health_names_the_upstreams_that_answer(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "up"
+    assert body["upstreams"]["job_market"] == "up"
+    assert body["upstreams"]["training"] == "down"
+    assert body["status"] == "degraded"
+
+
+async def test_metrics_count_requests_by_route_prefix_and_status(
+    gateway: httpx.AsyncClient, regional_token: str
+) -> None:
+    await gateway.get("/api/v1/job-market/job-seekers/JS-9", headers=_bearer(regional_token))
+    text = (await gateway.get("/metrics")).text
+    assert (
+        'sinergi_gateway_requests_total{method="GET",route="/api/v1/job-market",status="404"}'
+        in text
+    )
+    assert 'sinergi_gateway_upstream_errors_total{reason="unavailable",upstream="training"}' in text

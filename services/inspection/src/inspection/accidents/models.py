@@ -1,0 +1,109 @@
+"""Accident models: what a region sends, what it reads back, and the tables.
+
+Victims live in a child table (``accident_victims``) with their NIK, name and ``person_ref``:
+the NIK and name never leave this service, while ``person_ref`` (indexed) links a victim to
+social-security memberships and lets a clerk find every accident of one person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from shared.records import RecordFields
+from shared.types import KbliCode, Nib
+from sqlmodel import Field, SQLModel
+
+from inspection.db import Base
+
+Outcome = Literal["recovered", "disability", "death"]
+Sex = Literal["M", "F"]
+
+
+class VictimCreate(SQLModel):
+    """A victim as sent: the NIK must agree with birth date and sex."""
+
+    nik: str = Field(description="16-digit NIK; must agree with birth_date and sex")
+    full_name: str = Field(min_length=1, max_length=200)
+    birth_date: date
+    sex: Sex
+
+
+class VictimPublic(SQLModel):
+    """A victim as read back; the NIK is masked."""
+
+    nik_masked: str
+    full_name: str
+    birth_date: date
+    sex: Sex
+
+
+class AccidentBase(SQLModel):
+    """Fields of a workplace accident."""
+
+    external_id: str = Field(min_length=1, max_length=64)
+    company_nib: Nib
+    region_code: str = Field(description="Kemendagri regency code of the workplace")
+    occurred_at: date
+    outcome: Outcome = Field(sa_type=sa.String(16), description="recovered, disability or death")
+    lost_days: int | None = Field(default=None, ge=0, le=100_000)
+    injury: str | None = Field(default=None, max_length=500)
+    kbli_code: KbliCode | None = Field(
+        default=None, description="KBLI of the activity; the company's code when not sent"
+    )
+
+
+class AccidentCreate(AccidentBase):
+    """An accident as pushed by a region (upsert by ``external_id``)."""
+
+    victims: list[VictimCreate] = Field(min_length=1, max_length=1000)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("occurred_at lies in the future")
+        return value
+
+
+class AccidentPublic(AccidentBase):
+    """An accident as read back, with its victims (NIKs masked)."""
+
+    id: uuid.UUID
+    company_id: uuid.UUID
+    revision: int
+    victims: list[VictimPublic]
+
+
+class Accident(Base, RecordFields, AccidentBase, table=True):
+    """The accidents table; victims are in ``accident_victims``."""
+
+    __tablename__ = "accidents"
+    __table_args__ = (
+        sa.UniqueConstraint("source_client", "external_id"),
+        sa.Index("ix_accidents_region_occurred", "region_code", "occurred_at"),
+    )
+
+    company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
+
+
+class Victim(Base, table=True):
+    """The accident_victims table: one row per victim, in the order the region sent them."""
+
+    __tablename__ = "accident_victims"
+    __table_args__ = (sa.UniqueConstraint("accident_id", "nik"),)
+
+    accident_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("accidents.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    position: int = Field(primary_key=True)
+    nik: str = Field(max_length=16)
+    full_name: str = Field(max_length=200)
+    birth_date: date
+    sex: Sex = Field(sa_type=sa.String(1))
+    person_ref: str = Field(max_length=64, index=True)

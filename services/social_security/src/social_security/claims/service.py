@@ -1,0 +1,173 @@
+"""Claim rules: on a program of the client's own membership; upsert; publish.
+
+A claim carries its membership's region and person, and follows them when the membership is
+corrected, so regional figures and cross-domain links stay right.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from shared.auth import Principal
+from shared.errors import invalid
+from shared.events.social_security import ClaimSubmittedV1, ClaimUpdatedV1
+from shared.outbox import enqueue
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    region_for_write,
+    upsert_record,
+    utcnow,
+    visible,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from social_security.claims.models import Claim, ClaimCreate, ClaimPublic
+from social_security.db import outbox
+from social_security.memberships.models import Membership
+
+
+async def upsert_claim(
+    session: AsyncSession, *, principal: Principal, data: ClaimCreate
+) -> WriteResult:
+    """Record or correct a claim; commit the row and its event together."""
+    membership = await _membership(
+        session, principal=principal, external_id=data.membership_external_id
+    )
+    region = region_for_write(principal, membership.region_code)
+    if data.program not in membership.programs:
+        raise invalid(
+            "program",
+            f"membership {membership.external_id} does not cover {data.program} "
+            f"(it covers {', '.join(membership.programs)})",
+        )
+    if data.claimed_at < membership.started_at:
+        raise invalid(
+            "claimed_at",
+            f"claimed_at is before the membership started ({membership.started_at.isoformat()})",
+        )
+    values = data.model_dump(exclude={"external_id", "membership_external_id"})
+    values.update(region_code=region, membership_id=membership.id, person_ref=membership.person_ref)
+    row, change = await upsert_record(
+        session, Claim, principal=principal, external_id=data.external_id, values=values
+    )
+    if change is not Change.UNCHANGED:
+        cls = ClaimSubmittedV1 if change is Change.CREATED else ClaimUpdatedV1
+        await enqueue(session, outbox, _event(cls, row))
+    await session.commit()
+    return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
+
+
+async def _membership(
+    session: AsyncSession, *, principal: Principal, external_id: str
+) -> Membership:
+    columns = sa.inspect(Membership).columns
+    row = await session.scalar(
+        sa.select(Membership).where(
+            columns.source_client == principal.client_id, columns.external_id == external_id
+        )
+    )
+    if row is None:
+        raise invalid("membership_external_id", "no membership of this client has this external_id")
+    return row
+
+
+async def follow_membership(session: AsyncSession, *, membership: Membership) -> None:
+    """Move a membership's claims to its current region and person; publish each change."""
+    columns = sa.inspect(Claim).columns
+    result = await session.scalars(
+        sa.select(Claim)
+        .where(
+            columns.membership_id == membership.id,
+            sa.or_(
+                columns.region_code != membership.region_code,
+                columns.person_ref != membership.person_ref,
+            ),
+        )
+        .order_by(columns.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    for claim in result.all():
+        claim.region_code = membership.region_code
+        claim.person_ref = membership.person_ref
+        claim.revision += 1
+        claim.updated_at = utcnow()
+        await enqueue(session, outbox, _event(ClaimUpdatedV1, claim))
+    await session.flush()
+
+
+def _event(
+    cls: type[ClaimSubmittedV1] | type[ClaimUpdatedV1], row: Claim
+) -> ClaimSubmittedV1 | ClaimUpdatedV1:
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        membership_id=str(row.membership_id),
+        person_ref=row.person_ref,
+        region_code=row.region_code,
+        program=row.program,
+        claimed_at=row.claimed_at,
+        amount_idr=row.amount_idr,
+        status=row.status,
+    )
+
+
+def to_public(row: Claim) -> ClaimPublic:
+    """The read model of a claim."""
+    return ClaimPublic.model_validate(row)
+
+
+async def get_claim(
+    session: AsyncSession, *, principal: Principal, claim_id: uuid.UUID
+) -> Claim | None:
+    """A claim of the caller's regions, or None."""
+    row = await session.get(Claim, claim_id)
+    if row is None or not principal.allows_region(row.region_code):
+        return None
+    return row
+
+
+async def list_claims(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    region_code: str | None,
+    status: str | None,
+    program: str | None,
+    membership_id: uuid.UUID | None,
+    claimed_from: date | None,
+    claimed_to: date | None,
+    external_id: str | None,
+    limit: int,
+    offset: int,
+) -> Page[ClaimPublic]:
+    """Claims of the caller's regions, newest first."""
+    where = visible(Claim, principal)
+    columns = sa.inspect(Claim).columns
+    if region_code is not None:
+        where.append(columns.region_code == region_code)
+    if status is not None:
+        where.append(columns.status == status)
+    if program is not None:
+        where.append(columns.program == program)
+    if membership_id is not None:
+        where.append(columns.membership_id == membership_id)
+    if claimed_from is not None:
+        where.append(columns.claimed_at >= claimed_from)
+    if claimed_to is not None:
+        where.append(columns.claimed_at <= claimed_to)
+    if external_id is not None:
+        where.append(columns.external_id == external_id)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Claim).where(*where))
+    rows = await session.scalars(
+        sa.select(Claim)
+        .where(*where)
+        .order_by(columns.claimed_at.desc(), columns.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

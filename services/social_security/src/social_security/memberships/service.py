@@ -1,0 +1,120 @@
+"""Membership rules: validate, upsert by external_id, publish the snapshot via the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from shared.auth import Principal
+from shared.errors import invalid
+from shared.events.social_security import MembershipRegisteredV1, MembershipUpdatedV1
+from shared.identifiers import person_ref
+from shared.outbox import enqueue
+from shared.persons import mask_nik, valid_nik
+from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from social_security.claims.service import follow_membership
+from social_security.db import outbox
+from social_security.memberships.models import Membership, MembershipCreate, MembershipPublic
+
+
+async def upsert_membership(
+    session: AsyncSession, *, principal: Principal, data: MembershipCreate, secret: str
+) -> WriteResult:
+    """Register or correct a membership; commit the row, its event and its claims' together."""
+    region = region_for_write(principal, data.region_code)
+    # Here, not in the model: pydantic skips field validators when ended_at is left out.
+    if data.status == "inactive" and data.ended_at is None:
+        raise invalid(
+            "ended_at", "an inactive membership needs ended_at (its first day not covered)"
+        )
+    nik = valid_nik(data.nik, birth_date=data.birth_date, sex=data.sex)
+    values = data.model_dump(exclude={"external_id", "nik"})
+    values.update(region_code=region, nik=nik, person_ref=person_ref(nik, secret=secret))
+    row, change = await upsert_record(
+        session, Membership, principal=principal, external_id=data.external_id, values=values
+    )
+    if change is not Change.UNCHANGED:
+        event_cls = MembershipRegisteredV1 if change is Change.CREATED else MembershipUpdatedV1
+        await enqueue(session, outbox, _event(event_cls, row))
+    if change is Change.UPDATED:
+        await follow_membership(session, membership=row)
+    await session.commit()
+    return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
+
+
+def _event(
+    cls: type[MembershipRegisteredV1] | type[MembershipUpdatedV1], row: Membership
+) -> MembershipRegisteredV1 | MembershipUpdatedV1:
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        person_ref=row.person_ref,
+        employer_nib=row.employer_nib,
+        region_code=row.region_code,
+        sex=row.sex,
+        birth_year=row.birth_date.year,
+        programs=sorted(row.programs),
+        status=row.status,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def to_public(row: Membership) -> MembershipPublic:
+    """The read model of a membership, NIK masked."""
+    return MembershipPublic.model_validate(row, update={"nik_masked": mask_nik(row.nik)})
+
+
+async def get_membership(
+    session: AsyncSession, *, principal: Principal, membership_id: uuid.UUID
+) -> Membership | None:
+    """A membership of the caller's regions, or None."""
+    row = await session.get(Membership, membership_id)
+    if row is None or not principal.allows_region(row.region_code):
+        return None
+    return row
+
+
+async def list_memberships(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    region_code: str | None,
+    status: str | None,
+    program: str | None,
+    employer_nib: str | None,
+    started_from: date | None,
+    started_to: date | None,
+    external_id: str | None,
+    limit: int,
+    offset: int,
+) -> Page[MembershipPublic]:
+    """Memberships of the caller's regions, newest starts first."""
+    where = visible(Membership, principal)
+    columns = sa.inspect(Membership).columns
+    if region_code is not None:
+        where.append(columns.region_code == region_code)
+    if status is not None:
+        where.append(columns.status == status)
+    if program is not None:
+        where.append(columns.programs.contains([program]))
+    if employer_nib is not None:
+        where.append(columns.employer_nib == employer_nib)
+    if started_from is not None:
+        where.append(columns.started_at >= started_from)
+    if started_to is not None:
+        where.append(columns.started_at <= started_to)
+    if external_id is not None:
+        where.append(columns.external_id == external_id)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Membership).where(*where))
+    rows = await session.scalars(
+        sa.select(Membership)
+        .where(*where)
+        .order_by(columns.started_at.desc(), columns.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

@@ -1,0 +1,188 @@
+"""Enrolment rules: the program must be the caller's, one enrolment per person and program,
+upsert by external_id, publish the snapshot via the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from shared.auth import Principal
+from shared.errors import ProblemError, field_error, invalid
+from shared.events.training import EnrollmentRecordedV1, EnrollmentUpdatedV1
+from shared.identifiers import person_ref
+from shared.outbox import enqueue
+from shared.persons import mask_nik, valid_nik
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    region_for_write,
+    upsert_record,
+    utcnow,
+    visible,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from training.db import outbox
+from training.enrollments.models import Enrollment, EnrollmentCreate, EnrollmentPublic
+from training.programs.models import Program
+
+
+async def upsert_enrollment(
+    session: AsyncSession, *, principal: Principal, data: EnrollmentCreate, secret: str
+) -> WriteResult:
+    """Record or correct an enrolment; commit the row and its event together."""
+    program = await _program(session, principal=principal, external_id=data.program_external_id)
+    region = region_for_write(principal, program.region_code, field="program_external_id")
+    nik = valid_nik(data.nik, birth_date=data.birth_date, sex=data.sex)
+    ref = person_ref(nik, secret=secret)
+    await _not_enrolled_twice(
+        session, principal=principal, program_id=program.id, ref=ref, external_id=data.external_id
+    )
+    values = data.model_dump(exclude={"external_id", "nik", "program_external_id"})
+    values.update(program_id=program.id, region_code=region, nik=nik, person_ref=ref)
+    row, change = await upsert_record(
+        session, Enrollment, principal=principal, external_id=data.external_id, values=values
+    )
+    if change is not Change.UNCHANGED:
+        cls = EnrollmentRecordedV1 if change is Change.CREATED else EnrollmentUpdatedV1
+        await enqueue(session, outbox, _event(cls, row))
+    await session.commit()
+    return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
+
+
+async def follow_program(session: AsyncSession, *, program_id: uuid.UUID, region_code: str) -> None:
+    """Move a program's enrolments to its (corrected) region, each a new revision (no commit)."""
+    columns = sa.inspect(Enrollment).columns
+    rows = await session.scalars(
+        sa.select(Enrollment)
+        .where(columns.program_id == program_id, columns.region_code != region_code)
+        .order_by(columns.id)
+        .with_for_update()
+    )
+    for row in list(rows):
+        row.region_code = region_code
+        row.revision += 1
+        row.updated_at = utcnow()
+        await enqueue(session, outbox, _event(EnrollmentUpdatedV1, row))
+    await session.flush()
+
+
+async def _program(session: AsyncSession, *, principal: Principal, external_id: str) -> Program:
+    # Locked until commit: a concurrent correction of the program's region then waits and
+    # moves this enrolment too, and two enrolments of one person cannot both pass the check.
+    columns = sa.inspect(Program).columns
+    row = await session.scalar(
+        sa.select(Program)
+        .where(columns.source_client == principal.client_id, columns.external_id == external_id)
+        .with_for_update()
+    )
+    if row is None:
+        raise invalid("program_external_id", f"this client has no program {external_id!r}")
+    return row
+
+
+async def _not_enrolled_twice(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    program_id: uuid.UUID,
+    ref: str,
+    external_id: str,
+) -> None:
+    # A second enrolment of one person in one program (a re-sent record under a new id)
+    # would count the person twice in every training indicator.
+    columns = sa.inspect(Enrollment).columns
+    other = await session.scalar(
+        sa.select(columns.external_id).where(
+            columns.program_id == program_id,
+            columns.person_ref == ref,
+            sa.not_(
+                sa.and_(
+                    columns.source_client == principal.client_id,
+                    columns.external_id == external_id,
+                )
+            ),
+        )
+    )
+    if other is not None:
+        detail = f"this person is already enrolled in the program as {other!r}"
+        raise ProblemError(
+            409, f"nik: {detail}", kind="conflict", errors=[field_error("nik", detail)]
+        )
+
+
+def _event(
+    cls: type[EnrollmentRecordedV1] | type[EnrollmentUpdatedV1], row: Enrollment
+) -> EnrollmentRecordedV1 | EnrollmentUpdatedV1:
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        program_id=str(row.program_id),
+        region_code=row.region_code,
+        person_ref=row.person_ref,
+        sex=row.sex,
+        birth_year=row.birth_date.year,
+        enrolled_at=row.enrolled_at,
+        status=row.status,
+        completed_at=row.completed_at,
+        certified=row.certified,
+    )
+
+
+def to_public(row: Enrollment) -> EnrollmentPublic:
+    """The read model of an enrolment, NIK masked."""
+    return EnrollmentPublic.model_validate(row, update={"nik_masked": mask_nik(row.nik)})
+
+
+async def get_enrollment(
+    session: AsyncSession, *, principal: Principal, enrollment_id: uuid.UUID
+) -> Enrollment | None:
+    """An enrolment of the caller's regions, or None."""
+    row = await session.get(Enrollment, enrollment_id)
+    if row is None or not principal.allows_region(row.region_code):
+        return None
+    return row
+
+
+async def list_enrollments(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    region_code: str | None,
+    program_id: uuid.UUID | None,
+    status: str | None,
+    certified: bool | None,
+    enrolled_from: date | None,
+    enrolled_to: date | None,
+    external_id: str | None,
+    limit: int,
+    offset: int,
+) -> Page[EnrollmentPublic]:
+    """Enrolments of the caller's regions, newest first."""
+    columns = sa.inspect(Enrollment).columns
+    where = visible(Enrollment, principal)
+    if region_code is not None:
+        where.append(columns.region_code == region_code)
+    if program_id is not None:
+        where.append(columns.program_id == program_id)
+    if status is not None:
+        where.append(columns.status == status)
+    if certified is not None:
+        where.append(columns.certified == certified)
+    if enrolled_from is not None:
+        where.append(columns.enrolled_at >= enrolled_from)
+    if enrolled_to is not None:
+        where.append(columns.enrolled_at <= enrolled_to)
+    if external_id is not None:
+        where.append(columns.external_id == external_id)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(*where))
+    rows = await session.scalars(
+        sa.select(Enrollment)
+        .where(*where)
+        .order_by(columns.enrolled_at.desc(), columns.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)
