@@ -5,7 +5,6 @@ them (driven in-process through its lifespan and httpx.ASGITransport)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,32 +17,15 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import Depends, FastAPI, Request
+from gateway.clients import upsert_client
+from gateway.main import create_app
+from gateway.settings import GatewaySettings
 from pydantic import BaseModel
 from shared.auth import Principal, RequireScope, TokenVerifier
 from shared.db import create_engine, session_factory
 from shared.errors import ProblemError, install_problem_handlers
 from shared.service import RequestIdMiddleware
 from sinergi_local.testing import MigratedDb, free_port
-
-
-def _unshadow_gateway_package() -> None:
-    # pytest's importlib mode names this file "gateway.tests.conftest" after its folders and,
-    # when the real package is not imported yet, registers the folder <repo>/gateway as a
-    # namespace package "gateway" that hides gateway/src/gateway. Put the real one back
-    # before importing from it (the test modules then find it too).
-    shadow = sys.modules.get("gateway")
-    if shadow is not None and getattr(shadow, "__file__", None) is None:
-        del sys.modules["gateway"]
-        import gateway
-
-        gateway.tests = sys.modules["gateway.tests"]  # type: ignore[attr-defined]
-
-
-_unshadow_gateway_package()
-
-from gateway.clients import upsert_client  # noqa: E402
-from gateway.main import create_app  # noqa: E402
-from gateway.settings import GatewaySettings  # noqa: E402
 
 REGIONAL_ID = "disnaker-32-16"
 REGIONAL_SECRET = "regional-secret-0123456789"
