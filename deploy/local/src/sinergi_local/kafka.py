@@ -442,9 +442,15 @@ class KafkaBroker:
 
 
 async def ensure_topics(
-    bootstrap: str, topics: list[str], partitions: int = 3, timeout: float = 30.0
+    bootstrap: str,
+    topics: list[str],
+    partitions: int = 3,
+    timeout: float = 30.0,
+    config: dict[str, str] | None = None,
 ) -> None:
     """Create the missing ones of ``topics`` (replication factor 1); existing topics are kept.
+
+    ``config`` holds topic-level settings for new topics (e.g. ``retention.ms``).
 
     Idempotent and safe against a concurrent creator (TOPIC_ALREADY_EXISTS is success). Returns
     once every topic is visible in the broker's metadata with a leader for each partition.
@@ -459,7 +465,15 @@ async def ensure_topics(
         missing = [t for t in wanted if t not in existing]
         if missing:
             response = await admin.create_topics(
-                [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+                [
+                    NewTopic(
+                        name=t,
+                        num_partitions=partitions,
+                        replication_factor=1,
+                        topic_configs=dict(config or {}),
+                    )
+                    for t in missing
+                ]
             )
             # create_topics does not raise on per-topic errors; the codes are in the response,
             # (topic, error_code[, error_message]) for every CreateTopics version aiokafka speaks.

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -29,6 +30,21 @@ log = logging.getLogger("sinergi")
 
 ROOT = Path(__file__).resolve().parents[4]
 HOST = "127.0.0.1"
+
+
+class DatabaseServer(Protocol):
+    """What the platform needs of PostgreSQL: ours (embedded) or an external one."""
+
+    def url_for(self, database: str) -> str: ...
+
+    def create_database(self, name: str) -> None: ...
+
+
+class Broker(Protocol):
+    """What the platform needs of Kafka."""
+
+    @property
+    def bootstrap_servers(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -130,8 +146,8 @@ class Platform:
         self,
         config: PlatformConfig,
         *,
-        postgres: PostgresServer,
-        kafka: KafkaBroker,
+        postgres: DatabaseServer,
+        kafka: Broker,
         services: Iterable[ServiceSpec] = SERVICES,
     ) -> None:
         self.config = config
@@ -155,7 +171,11 @@ class Platform:
             self.postgres.create_database(database)
             upgrade(name, self.postgres.url_for(database))
         topics = sorted({s.topic for s in self.services if s.topic})
-        asyncio.run(ensure_topics(self.kafka.bootstrap_servers, topics))
+        # Domain topics keep every event forever: the aggregation's read models are rebuilt
+        # by replaying them from the beginning, and ministry consumers may start late.
+        asyncio.run(
+            ensure_topics(self.kafka.bootstrap_servers, topics, config={"retention.ms": "-1"})
+        )
 
     def _databases(self) -> list[tuple[str, str]]:
         return [(s.name, s.database) for s in self.services] + [("gateway", "sinergi_gateway")]

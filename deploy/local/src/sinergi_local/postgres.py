@@ -185,21 +185,7 @@ class PostgresServer:
 
     def create_database(self, name: str) -> None:
         """Create database ``name`` unless it exists."""
-        ident = _quote_ident(name)
-
-        async def create() -> None:
-            conn = await asyncpg.connect(self.url, timeout=10)
-            try:
-                if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                    return
-                # CREATE DATABASE cannot take bind parameters; the name is quoted above.
-                with contextlib.suppress(asyncpg.DuplicateDatabaseError):
-                    # A concurrent caller may create it between the check and here.
-                    await conn.execute(f"CREATE DATABASE {ident}")
-            finally:
-                await conn.close()
-
-        _run_async(create)
+        create_database(self.url, name)
 
     def drop_database(self, name: str) -> None:
         """Drop database ``name`` if it exists, disconnecting its sessions (``WITH (FORCE)``)."""
@@ -615,3 +601,38 @@ def _conf_quote(value: str) -> str:
     if value.isalnum():
         return value  # numbers, sizes and booleans read better bare
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def create_database(admin_url: str, name: str) -> None:
+    """Create database ``name`` on the server of ``admin_url`` unless it exists."""
+    ident = _quote_ident(name)
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin_url, timeout=10)
+        try:
+            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                return
+            # CREATE DATABASE cannot take bind parameters; the name is quoted above.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                # A concurrent caller may create it between the check and here.
+                await conn.execute(f"CREATE DATABASE {ident}")
+        finally:
+            await conn.close()
+
+    _run_async(create)
+
+
+class ExternalPostgres:
+    """A PostgreSQL server someone else runs (docker-compose, production), by admin URL."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.url = admin_url
+
+    def url_for(self, database: str) -> str:
+        """The URL of ``database`` on the same server."""
+        base, _, _ = self.url.rpartition("/")
+        return f"{base}/{quote(database, safe='')}"
+
+    def create_database(self, name: str) -> None:
+        """Create database ``name`` unless it exists."""
+        create_database(self.url, name)
