@@ -64,6 +64,7 @@ class ServiceSpec:
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("job_market", "job_market.main:create_app", 8101, "sinergi.job-market.v1"),
     ServiceSpec("training", "training.main:create_app", 8102, "sinergi.training.v1"),
+    ServiceSpec("inspection", "inspection.main:create_app", 8103, "sinergi.inspection.v1"),
     ServiceSpec(
         "social_security", "social_security.main:create_app", 8104, "sinergi.social-security.v1"
     ),

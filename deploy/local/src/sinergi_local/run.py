@@ -36,11 +36,11 @@ Sinergi is running.
   Demo clients:  {clients.relative_to(ROOT) if clients.is_relative_to(ROOT) else clients}
   Logs:          {platform.logs_dir}
 
-Get a token for Kabupaten Bekasi's client:
-  ID=$(jq -r '.clients[0].client_id' .local/demo-clients.json)
-  SECRET=$(jq -r '.clients[0].client_secret' .local/demo-clients.json)
+Get a token for Kabupaten Bekasi's client (the README walks through the rest):
+  SECRET=$(jq -r '.clients[] | select(.client_id=="disnaker-3216") | .client_secret' \\
+           .local/demo-clients.json)
   curl -s -X POST {url}/oauth/token -d grant_type=client_credentials \\
-       -d client_id=$ID -d client_secret=$SECRET
+       -d client_id=disnaker-3216 -d client_secret=$SECRET
 
 Press Ctrl-C to stop.
 """
@@ -48,6 +48,8 @@ Press Ctrl-C to stop.
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("httpx", "alembic", "aiokafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     state_dir = ROOT / ".local"
