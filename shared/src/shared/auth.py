@@ -54,7 +54,10 @@ class TokenVerifier:
     """Verify gateway-issued tokens with the gateway's public key."""
 
     def __init__(self, *, public_key_pem: bytes, issuer: str, audience: str) -> None:
-        self._key = serialization.load_pem_public_key(public_key_pem)
+        key = serialization.load_pem_public_key(public_key_pem)
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError(f"the token verification key must be RSA ({ALGORITHM})")
+        self._key = key
         self._issuer = issuer
         self._audience = audience
 
@@ -63,7 +66,7 @@ class TokenVerifier:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._key,  # type: ignore[arg-type]
+                self._key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 audience=self._audience,
@@ -82,7 +85,10 @@ class TokenIssuer:
     """Sign access tokens (the gateway's side; tests use it to act as a client)."""
 
     def __init__(self, *, private_key_pem: bytes, issuer: str, audience: str) -> None:
-        self._key = serialization.load_pem_private_key(private_key_pem, password=None)
+        key = serialization.load_pem_private_key(private_key_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError(f"the token signing key must be RSA ({ALGORITHM})")
+        self._key = key
         self._issuer = issuer
         self._audience = audience
 
@@ -101,7 +107,7 @@ class TokenIssuer:
             "scope": " ".join(sorted(scopes)),
             "regions": sorted(regions),
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)  # type: ignore[arg-type]
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
 
 def unauthorized(detail: str) -> ProblemError:
