@@ -1,0 +1,84 @@
+"""Event contracts: every type round-trips as a CloudEvent, is versioned, carries no NIK/name."""
+
+from __future__ import annotations
+
+import typing
+import uuid
+from datetime import date
+
+import pytest
+from pydantic import BaseModel
+from shared.events import DOMAINS, EVENT_TYPES, TOPICS, CloudEvent, IntegrationEvent
+
+PERSONAL = {"nik", "full_name", "name", "birth_date", "kpj_number", "address"}
+
+
+def _models(model: type[BaseModel]) -> typing.Iterator[type[BaseModel]]:
+    yield model
+    for field in model.model_fields.values():
+        for arg in typing.get_args(field.annotation) or (field.annotation,):
+            for inner in typing.get_args(arg) or (arg,):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    yield from _models(inner)
+
+
+def test_each_domain_has_one_versioned_topic_and_unique_types() -> None:
+    assert len(set(TOPICS)) == len(DOMAINS) == 4
+    assert all(topic.startswith("sinergi.") and topic.endswith(".v1") for topic in TOPICS)
+    for module in DOMAINS:
+        for cls in module.EVENTS:
+            assert cls.topic == module.TOPIC
+            assert cls.event_type.startswith("id.go.kemnaker.sinergi.")
+            assert cls.event_type.rsplit(".", 1)[1] == "v1"
+    assert len(EVENT_TYPES) == sum(len(m.EVENTS) for m in DOMAINS)
+
+
+@pytest.mark.parametrize("cls", list(EVENT_TYPES.values()), ids=list(EVENT_TYPES))
+def test_no_event_carries_a_nik_or_a_name(cls: type[IntegrationEvent]) -> None:
+    for model in _models(cls):
+        assert not PERSONAL & set(model.model_fields), model
+    if any("person" in name for name in cls.model_fields):
+        assert "person_ref" in cls.model_fields
+
+
+@pytest.mark.parametrize("cls", list(EVENT_TYPES.values()), ids=list(EVENT_TYPES))
+def test_every_event_round_trips_through_its_cloudevent(cls: type[IntegrationEvent]) -> None:
+    event = cls.model_validate(_example(cls))
+    envelope = CloudEvent.from_bytes(event.to_cloudevent().to_bytes())
+    assert envelope.specversion == "1.0"
+    assert envelope.type == cls.event_type and envelope.subject == str(event.id)
+    assert EVENT_TYPES[envelope.type].model_validate(envelope.data) == event
+
+
+def test_readers_ignore_fields_they_do_not_know() -> None:
+    cls = next(iter(EVENT_TYPES.values()))
+    data = _example(cls) | {"added_in_a_later_minor_change": 1}
+    assert cls.model_validate(data) == cls.model_validate(_example(cls))
+
+
+def _example(cls: type[BaseModel]) -> dict[str, typing.Any]:
+    """A valid payload built from the field types (first Literal option, fixed values)."""
+    values: dict[str, typing.Any] = {}
+    for name, field in cls.model_fields.items():
+        values[name] = _value(field.annotation, name)
+    return values
+
+
+def _value(annotation: typing.Any, name: str) -> typing.Any:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return args[0]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return _value(next(a for a in args if a is not type(None)), name)
+    if origin is list:
+        return [_value(args[0], name)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _example(annotation)
+    simple: dict[typing.Any, typing.Any] = {
+        uuid.UUID: uuid.UUID(int=7),
+        int: 3,
+        bool: True,
+        date: date(2026, 10, 5),
+        str: "32.16" if "region" in name else "x",
+    }
+    return simple[annotation]
