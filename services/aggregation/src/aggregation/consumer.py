@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.events import job_market
+from shared.events import TOPICS as DOMAIN_TOPICS
 from shared.inbox import IdempotentConsumer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,7 +12,8 @@ from aggregation.handlers import HANDLERS
 from aggregation.projections.tables import inbox
 
 GROUP_ID = "sinergi-aggregation"
-TOPICS: tuple[str, ...] = (job_market.TOPIC,)
+# Every domain's topic: job market, training, inspection, social security.
+TOPICS: tuple[str, ...] = DOMAIN_TOPICS
 
 
 def build_consumer(

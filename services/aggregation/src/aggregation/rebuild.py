@@ -13,9 +13,10 @@ gives the same numbers (ARCHITECTURE, "Rebuildable"). The procedure:
    same values once it has caught up.
 
 Kafka's own tool can do step 2's rewind instead (``kafka-consumer-groups.sh --bootstrap-server
-<host:port> --group sinergi-aggregation --reset-offsets --to-earliest --topic
-sinergi.job-market.v1 --execute``, or its class ``org.apache.kafka.tools.consumer.group.
-ConsumerGroupCommand`` with the broker jars); then run this module with ``--keep-offsets``.
+<host:port> --group sinergi-aggregation --reset-offsets --to-earliest --all-topics --execute``
+covers the four domain topics the group consumes; or its class ``org.apache.kafka.tools.
+consumer.group.ConsumerGroupCommand`` with the broker jars); then run this module with
+``--keep-offsets``.
 
 The replay reproduces the numbers only if the topics keep every event (``retention.ms=-1``):
 events that retention has deleted cannot be replayed.

@@ -2,7 +2,8 @@
 
 The app runs with its lifespan (so its consumer runs as in production) on a topic and consumer
 group of each test's own: the session's broker is shared with other tests that produce
-job-market events of their own, which must not be counted here.
+domain events of their own, which must not be counted here. The handlers route by event type,
+so one test topic can carry events of several domains.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from shared.db import create_engine
 from shared.events import IntegrationEvent
 from shared.events.envelope import kafka_headers
 from shared.events.job_market import JobSeekerState, PlacementState, VacancyState
+from shared.events.social_security import MembershipState
 from shared.kafka import make_producer
 from shared.settings import Settings
 from sinergi_local.kafka import KafkaBroker, ensure_topics
@@ -262,6 +264,55 @@ async def test_a_rebuild_replays_the_topic_to_the_same_numbers(
     async with running(settings, topic, group_id) as client:
         got = await settle(march_values(client, bearer), approx_expected())
         assert got == approx_expected()
+
+
+async def test_events_of_several_domains_link_into_a_cross_domain_indicator(
+    kafka: KafkaBroker,
+    settings: Settings,
+    topic: str,
+    group_id: str,
+    token: Callable[..., str],
+    placement: PlacementFactory,
+    membership: Callable[..., MembershipState],
+) -> None:
+    await ensure_topics(kafka.bootstrap_servers, [topic])
+    # Two placements in Bekasi; only the first worker has BPJS cover, registered in Bandung.
+    await publish(
+        kafka.bootstrap_servers,
+        topic,
+        [
+            placement(person_ref="covered", region_code="32.16", placed_at=MARCH),
+            placement(person_ref="uncovered", region_code="32.16", placed_at=MARCH),
+            membership(person_ref="covered", region_code="32.73", started_at=MARCH),
+        ],
+    )
+    bearer = token()
+    expected = {
+        ("placements_with_social_security_rate", "32.16"): 0.5,
+        ("placements_with_social_security_rate", "32.73"): None,
+        ("placements_with_social_security_rate", "ID"): 0.5,
+        ("ss_active_members", "32.16"): 0,
+        ("ss_active_members", "32.73"): 1,
+        ("ss_active_members", "ID"): 1,
+    }
+    async with running(settings, topic, group_id) as client:
+
+        async def read() -> dict[str, Any]:
+            response = await client.get(
+                VALUES_URL,
+                params={
+                    "indicator": "placements_with_social_security_rate,ss_active_members",
+                    "region": "32.16,32.73,ID",
+                    "period": "2026-03",
+                },
+                headers={"Authorization": f"Bearer {bearer}"},
+            )
+            assert response.status_code == 200, response.text
+            return {
+                (v["indicator"], v["region_code"]): v["value"] for v in response.json()["values"]
+            }
+
+        assert await settle(read, expected) == expected
 
 
 async def test_reading_needs_a_valid_token_with_the_indicators_scope(

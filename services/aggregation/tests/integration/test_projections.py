@@ -11,9 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
-from aggregation.consumer import build_consumer
 from aggregation.indicators.query import parse_values_query
 from aggregation.indicators.service import compute_values
 from aggregation.projections.tables import inbox, job_seekers
@@ -24,19 +22,13 @@ from shared.inbox import IdempotentConsumer
 from shared.regions import registry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# The factories come from conftest.py fixtures.
+# The factories and the consumer come from conftest.py fixtures.
 SeekerFactory = Callable[..., JobSeekerState]
 VacancyFactory = Callable[..., VacancyState]
 PlacementFactory = Callable[..., PlacementState]
 RecordFactory = Callable[..., ConsumerRecord[bytes, bytes]]
 Sessions = async_sessionmaker[AsyncSession]
 Values = dict[tuple[str, str, str], int | float | None]
-
-
-@pytest.fixture
-def consumer(sessions: Sessions) -> IdempotentConsumer:
-    # apply() never talks to Kafka, so the bootstrap address is never dialled.
-    return build_consumer(sessions=sessions, bootstrap="127.0.0.1:9")
 
 
 async def values(

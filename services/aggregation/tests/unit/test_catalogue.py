@@ -13,6 +13,22 @@ REQUIRED = {
     "positions_offered",
     "placements",
     "placement_rate",
+    "training_enrollments",
+    "training_completions",
+    "training_certifications",
+    "certification_rate",
+    "inspections_conducted",
+    "violations_found",
+    "violations_resolved",
+    "workplace_accidents",
+    "accident_deaths",
+    "ss_active_members",
+    "ss_new_members",
+    "ss_claims",
+    "ss_claims_amount_idr",
+    "placements_with_social_security_rate",
+    "graduates_placed_within_6_months_rate",
+    "accident_victims_without_jkk",
 }
 
 
@@ -64,3 +80,12 @@ def test_the_placement_rate_is_placements_over_job_seekers_registered() -> None:
     total = by_code()["placements"].formula
     assert isinstance(total, Total)
     assert total.measure is PLACEMENTS_MADE
+
+
+@pytest.mark.parametrize(
+    "indicator", [i for i in CATALOGUE if isinstance(i.formula, Ratio)], ids=lambda i: i.code
+)
+def test_every_ratio_says_it_is_null_without_a_denominator(indicator: Indicator) -> None:
+    assert indicator.unit == "ratio"
+    assert "null" in indicator.definition_id
+    assert "null" in indicator.definition_en

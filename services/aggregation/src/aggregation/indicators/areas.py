@@ -1,8 +1,9 @@
 """Reporting areas: a regency (``32.16``), a province (``32``) or the nation (``ID``).
 
 Projections store the regency of each record; a province's value is the sum over its
-regencies and the nation's the sum over every record, so every base measure must be additive
-(counts and sums). Ratios are formed after summing, never by averaging regency ratios.
+regencies and the nation's the sum over every record, for every additive measure (counts and
+sums). Ratios are formed after summing, never by averaging regency ratios. A stock of distinct
+persons is not additive and is counted per area instead (``measures.MonthEndStock``).
 """
 
 from __future__ import annotations

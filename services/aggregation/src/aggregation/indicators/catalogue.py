@@ -8,7 +8,12 @@ catalogue endpoint follow from this list.
 
 Values are per reporting area (regency, province = sum of its regencies, nation) and calendar
 month. A ratio is computed from the area's summed numerator and denominator; its value is
-``null`` when the denominator is 0, because a rate of nothing is undefined, not zero.
+``null`` when the denominator is 0, because a rate of nothing is undefined, not zero. The one
+stock, ``ss_active_members``, counts distinct persons per area (see its definition).
+
+The definitions are the contract with the people who read the numbers: each states which
+records count, by which date they fall in a month and by which record's region they fall in a
+regency, and, for the cross-domain indicators, the exact window of the link.
 """
 
 from __future__ import annotations
@@ -20,14 +25,34 @@ from typing import Protocol
 
 from aggregation.indicators.areas import Number
 from aggregation.indicators.measures import (
+    ACCIDENT_DEATHS,
+    ACCIDENTS_OCCURRED,
+    ACTIVE_MEMBERS,
+    CERTIFICATIONS,
+    CLAIMS_AMOUNT_GRANTED,
+    CLAIMS_MADE,
+    COMPLETIONS,
+    ENROLLMENTS_MADE,
+    GRADUATES_PLACED,
+    INSPECTIONS_CONDUCTED,
     JOB_SEEKERS_REGISTERED,
+    MEMBERSHIPS_STARTED,
+    PLACEMENTS_COVERED,
     PLACEMENTS_MADE,
     POSITIONS_OFFERED,
     VACANCIES_POSTED,
+    VICTIMS_WITHOUT_JKK,
+    VIOLATIONS_FOUND,
+    VIOLATIONS_RESOLVED,
     Measure,
 )
 
 JOB_MARKET = "job_market"
+TRAINING = "training"
+INSPECTION = "inspection"
+SOCIAL_SECURITY = "social_security"
+# Indicators that join one person's records across domains by ``person_ref``.
+CROSS_DOMAIN = "cross_domain"
 
 
 class Formula(Protocol):
@@ -181,6 +206,341 @@ CATALOGUE: tuple[Indicator, ...] = (
         unit="ratio",
         domain=JOB_MARKET,
         formula=Ratio(numerator=PLACEMENTS_MADE, denominator=JOB_SEEKERS_REGISTERED),
+    ),
+    Indicator(
+        code="training_enrollments",
+        name_id="Pendaftaran peserta pelatihan kerja",
+        name_en="Training enrolments",
+        definition_id=(
+            "Jumlah pendaftaran peserta pelatihan kerja yang tanggal pendaftarannya jatuh pada "
+            "bulan tersebut, menurut kabupaten/kota program pelatihan, apa pun statusnya kini "
+            "(terdaftar, lulus atau keluar). Orang yang terdaftar di dua program dihitung dua "
+            "kali. Koreksi data (wilayah program, tanggal atau status) memindahkan hitungan, "
+            "tidak menambahnya."
+        ),
+        definition_en=(
+            "Number of enrolments in job-training programs whose enrolment date falls in the "
+            "month, by the training program's regency, whatever their current status "
+            "(registered, completed or dropped out). A person enrolled in two programs counts "
+            "twice. A correction (the program's region, a date or the status) moves the count; "
+            "it is never counted twice."
+        ),
+        unit="enrolments",
+        domain=TRAINING,
+        formula=Total(ENROLLMENTS_MADE),
+    ),
+    Indicator(
+        code="training_completions",
+        name_id="Peserta lulus pelatihan kerja",
+        name_en="Training completions",
+        definition_id=(
+            "Jumlah pendaftaran pelatihan berstatus lulus (completed) yang tanggal kelulusannya "
+            "jatuh pada bulan tersebut, menurut kabupaten/kota program pelatihan. Pendaftaran "
+            "yang dikoreksi menjadi tidak lulus, atau ke tanggal kelulusan lain, keluar dari "
+            "bulan tersebut."
+        ),
+        definition_en=(
+            "Number of training enrolments with status completed whose completion date falls "
+            "in the month, by the training program's regency. An enrolment corrected to another "
+            "status, or to another completion date, leaves the month."
+        ),
+        unit="completions",
+        domain=TRAINING,
+        formula=Total(COMPLETIONS),
+    ),
+    Indicator(
+        code="training_certifications",
+        name_id="Peserta pelatihan tersertifikasi",
+        name_en="Training certifications",
+        definition_id=(
+            "Jumlah pendaftaran pelatihan berstatus lulus yang memperoleh sertifikat "
+            "kompetensi BNSP, dihitung pada bulan tanggal kelulusannya (bukan tanggal "
+            "sertifikat), menurut kabupaten/kota program pelatihan."
+        ),
+        definition_en=(
+            "Number of completed training enrolments that obtained a BNSP certificate of "
+            "competence, counted in the month of their completion date (not of the "
+            "certificate), by the training program's regency."
+        ),
+        unit="certifications",
+        domain=TRAINING,
+        formula=Total(CERTIFICATIONS),
+    ),
+    Indicator(
+        code="certification_rate",
+        name_id="Rasio sertifikasi pelatihan",
+        name_en="Certification rate",
+        definition_id=(
+            "Peserta tersertifikasi dibagi peserta lulus pelatihan, pada wilayah program dan "
+            "bulan kelulusan yang sama (rasio 0 sampai 1, bukan persen). Untuk provinsi dan "
+            "nasional dihitung dari jumlah pembilang dan penyebut. Bernilai null bila tidak ada "
+            "peserta yang lulus (penyebut 0)."
+        ),
+        definition_en=(
+            "Training certifications divided by training completions, same program region and "
+            "completion month (a ratio from 0 to 1, not a percentage). For a province or the "
+            "nation it is computed from the summed numerator and denominator. The value is null "
+            "when no enrolment was completed (denominator 0)."
+        ),
+        unit="ratio",
+        domain=TRAINING,
+        formula=Ratio(numerator=CERTIFICATIONS, denominator=COMPLETIONS),
+    ),
+    Indicator(
+        code="inspections_conducted",
+        name_id="Pemeriksaan ketenagakerjaan",
+        name_en="Inspections conducted",
+        definition_id=(
+            "Jumlah pemeriksaan pengawas ketenagakerjaan (rutin, khusus dan pengujian K3) yang "
+            "tanggal pemeriksaannya jatuh pada bulan tersebut, menurut kabupaten/kota yang "
+            "tercatat pada pemeriksaan."
+        ),
+        definition_en=(
+            "Number of labour inspections (routine, special and K3 tests) whose inspection date "
+            "falls in the month, by the regency recorded on the inspection."
+        ),
+        unit="inspections",
+        domain=INSPECTION,
+        formula=Total(INSPECTIONS_CONDUCTED),
+    ),
+    Indicator(
+        code="violations_found",
+        name_id="Pelanggaran norma ditemukan",
+        name_en="Violations found",
+        definition_id=(
+            "Jumlah temuan pelanggaran norma ketenagakerjaan (upah, waktu kerja, K3, jaminan "
+            "sosial, pekerja anak, lainnya) dari pemeriksaan yang dilakukan pada bulan "
+            "tersebut, apa pun statusnya, menurut kabupaten/kota pemeriksaan. Temuan dihitung "
+            "pada bulan pemeriksaannya; pemeriksaan tanpa temuan menambah 0."
+        ),
+        definition_en=(
+            "Number of findings (violations of a labour norm: wages, working hours, K3, social "
+            "security, child labour, other) of the inspections conducted in the month, whatever "
+            "their status, by the inspection's regency. A finding counts in the month of its "
+            "inspection; an inspection without findings adds 0."
+        ),
+        unit="violations",
+        domain=INSPECTION,
+        formula=Total(VIOLATIONS_FOUND),
+    ),
+    Indicator(
+        code="violations_resolved",
+        name_id="Pelanggaran norma diselesaikan",
+        name_en="Violations resolved",
+        definition_id=(
+            "Jumlah temuan pelanggaran dari pemeriksaan yang dilakukan pada bulan tersebut yang "
+            "status terkininya selesai (resolved), menurut kabupaten/kota pemeriksaan. Yang "
+            "dipakai adalah status saat ini, bukan status pada akhir bulan: temuan yang "
+            "diselesaikan kemudian menaikkan nilai bulan pemeriksaannya."
+        ),
+        definition_en=(
+            "Number of findings of the inspections conducted in the month whose current status "
+            "is resolved, by the inspection's regency. It is the status now, not at the end of "
+            "the month: a finding resolved later raises the value of its inspection's month."
+        ),
+        unit="violations",
+        domain=INSPECTION,
+        formula=Total(VIOLATIONS_RESOLVED),
+    ),
+    Indicator(
+        code="workplace_accidents",
+        name_id="Kecelakaan kerja",
+        name_en="Workplace accidents",
+        definition_id=(
+            "Jumlah kecelakaan kerja yang tanggal kejadiannya jatuh pada bulan tersebut, "
+            "menurut kabupaten/kota yang tercatat pada laporan kecelakaan, apa pun akibatnya."
+        ),
+        definition_en=(
+            "Number of workplace accidents whose date falls in the month, by the regency "
+            "recorded on the accident report, whatever their outcome."
+        ),
+        unit="accidents",
+        domain=INSPECTION,
+        formula=Total(ACCIDENTS_OCCURRED),
+    ),
+    Indicator(
+        code="accident_deaths",
+        name_id="Korban meninggal kecelakaan kerja",
+        name_en="Workplace accident deaths",
+        definition_id=(
+            "Jumlah korban kecelakaan kerja yang terjadi pada bulan tersebut dengan akibat "
+            "meninggal dunia, menurut kabupaten/kota kecelakaan. Akibat dicatat per kecelakaan, "
+            "sehingga setiap korban kecelakaan yang berakibat meninggal dihitung."
+        ),
+        definition_en=(
+            "Number of victims of the workplace accidents of the month whose outcome is death, "
+            "by the accident's regency. The outcome is recorded per accident, so every victim "
+            "of an accident with outcome death counts."
+        ),
+        unit="persons",
+        domain=INSPECTION,
+        formula=Total(ACCIDENT_DEATHS),
+    ),
+    Indicator(
+        code="ss_active_members",
+        name_id="Peserta aktif BPJS Ketenagakerjaan",
+        name_en="Active social-security members",
+        definition_id=(
+            "Stok pada akhir bulan: jumlah orang berbeda (person_ref) yang memiliki kepesertaan "
+            "BPJS Ketenagakerjaan yang mencakup hari terakhir bulan tersebut (tanggal mulai pada "
+            "atau sebelum hari itu, dan tanggal berakhir, yaitu hari pertama yang tidak lagi "
+            "dicakup, kosong atau sesudah hari itu), program apa pun, menurut kabupaten/kota "
+            "kepesertaan. Setiap orang dihitung sekali per wilayah: orang dengan kepesertaan di "
+            "dua kabupaten/kota dihitung di masing-masing kabupaten/kota itu, tetapi sekali di "
+            "provinsi yang memuat keduanya dan sekali secara nasional, sehingga nilai provinsi "
+            "bisa lebih kecil dari jumlah nilai kabupaten/kotanya."
+        ),
+        definition_en=(
+            "Stock at month end: number of distinct persons (person_ref) with a BPJS "
+            "Ketenagakerjaan membership covering the last day of the month (started on or "
+            "before that day, and its end date, the first day no longer covered, empty or "
+            "after that day), any program, by the membership's regency. Each person counts "
+            "once per area: a person with memberships in two regencies counts in each of those "
+            "regencies but once in a province containing both and once in the nation, so a "
+            "province's value can be less than the sum of its regencies' values."
+        ),
+        unit="persons",
+        domain=SOCIAL_SECURITY,
+        formula=Total(ACTIVE_MEMBERS),
+    ),
+    Indicator(
+        code="ss_new_members",
+        name_id="Kepesertaan baru BPJS Ketenagakerjaan",
+        name_en="New social-security memberships",
+        definition_id=(
+            "Jumlah kepesertaan BPJS Ketenagakerjaan yang tanggal mulainya jatuh pada bulan "
+            "tersebut, menurut kabupaten/kota kepesertaan. Orang yang memulai dua kepesertaan "
+            "(dua pemberi kerja) pada bulan itu dihitung dua kali."
+        ),
+        definition_en=(
+            "Number of BPJS Ketenagakerjaan memberships whose start date falls in the month, by "
+            "the membership's regency. A person starting two memberships (two employers) in the "
+            "month counts twice."
+        ),
+        unit="memberships",
+        domain=SOCIAL_SECURITY,
+        formula=Total(MEMBERSHIPS_STARTED),
+    ),
+    Indicator(
+        code="ss_claims",
+        name_id="Klaim jaminan sosial ketenagakerjaan",
+        name_en="Social-security claims",
+        definition_id=(
+            "Jumlah klaim manfaat (semua program, semua status: diajukan, disetujui, dibayar, "
+            "ditolak) yang tanggal klaimnya jatuh pada bulan tersebut, menurut kabupaten/kota "
+            "kepesertaan yang diklaim."
+        ),
+        definition_en=(
+            "Number of benefit claims (all programs, all statuses: submitted, approved, paid, "
+            "rejected) whose claim date falls in the month, by the regency of the claimed "
+            "membership."
+        ),
+        unit="claims",
+        domain=SOCIAL_SECURITY,
+        formula=Total(CLAIMS_MADE),
+    ),
+    Indicator(
+        code="ss_claims_amount_idr",
+        name_id="Nilai klaim disetujui atau dibayar (Rp)",
+        name_en="Amount of approved or paid claims (IDR)",
+        definition_id=(
+            "Jumlah nilai (rupiah) klaim yang tanggal klaimnya jatuh pada bulan tersebut dan "
+            "status terkininya disetujui (approved) atau dibayar (paid), menurut kabupaten/kota "
+            "kepesertaan. Klaim yang diajukan (submitted) atau ditolak (rejected) tidak "
+            "dijumlahkan; klaim yang disetujui kemudian menaikkan nilai bulan klaimnya."
+        ),
+        definition_en=(
+            "Sum in rupiah of the amounts of the claims dated in the month whose current status "
+            "is approved or paid, by the membership's regency. Submitted and rejected claims "
+            "are left out; a claim approved later raises the value of its claim month."
+        ),
+        unit="IDR",
+        domain=SOCIAL_SECURITY,
+        formula=Total(CLAIMS_AMOUNT_GRANTED),
+    ),
+    Indicator(
+        code="placements_with_social_security_rate",
+        name_id="Rasio penempatan dengan jaminan sosial",
+        name_en="Placements with social security, rate",
+        definition_id=(
+            "Bagian penempatan pada bulan tersebut (tanggal penempatan pada bulan itu, menurut "
+            "kabupaten/kota penempatan) yang pekerjanya (person_ref sama) memiliki kepesertaan "
+            "BPJS Ketenagakerjaan, program dan wilayah apa pun, yang mencakup sedikitnya satu "
+            "hari dari tanggal penempatan sampai 30 hari sesudahnya (keduanya termasuk): "
+            "kepesertaan mulai pada atau sebelum tanggal penempatan + 30 hari, dan tanggal "
+            "berakhirnya (hari pertama yang tidak dicakup) kosong atau sesudah tanggal "
+            "penempatan. Rasio 0 sampai 1; untuk provinsi dan nasional dihitung dari jumlah "
+            "pembilang dan penyebut; null bila tidak ada penempatan. Dihitung saat dibaca: "
+            "kepesertaan yang tercatat belakangan menaikkan nilai bulan penempatannya."
+        ),
+        definition_en=(
+            "Share of the month's placements (placement date in the month, by the placement's "
+            "regency) whose worker (same person_ref) has a BPJS Ketenagakerjaan membership, of "
+            "any program and any region, covering at least one day from the placement date to "
+            "30 days after it, both inclusive: the membership started on or before the "
+            "placement date + 30 days, and its end date (the first day no longer covered) is "
+            "empty or after the placement date. A ratio from 0 to 1; for a province or the "
+            "nation computed from the summed numerator and denominator; null when there was no "
+            "placement. Computed when read: a membership recorded later raises the value of "
+            "its placement's month."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=Ratio(numerator=PLACEMENTS_COVERED, denominator=PLACEMENTS_MADE),
+    ),
+    Indicator(
+        code="graduates_placed_within_6_months_rate",
+        name_id="Rasio lulusan pelatihan yang ditempatkan dalam 6 bulan",
+        name_en="Training graduates placed within 6 months, rate",
+        definition_id=(
+            "Bagian peserta lulus pelatihan pada bulan tersebut (status lulus dan tanggal "
+            "kelulusan pada bulan itu, menurut kabupaten/kota program) yang orangnya "
+            "(person_ref sama) memiliki penempatan kerja, di wilayah mana pun, bertanggal dari "
+            "tanggal kelulusan sampai 6 bulan kalender sesudahnya (keduanya termasuk; lulus 15 "
+            "Maret: ditempatkan 15 Maret sampai 15 September; lulus 31 Agustus: sampai akhir "
+            "Februari). Rasio 0 sampai 1; untuk provinsi dan nasional dihitung dari jumlah "
+            "pembilang dan penyebut; null bila tidak ada yang lulus. Dihitung saat dibaca: "
+            "penempatan yang tercatat belakangan menaikkan nilai bulan kelulusannya."
+        ),
+        definition_en=(
+            "Share of the month's training completions (status completed and completion date "
+            "in the month, by the program's regency) whose person (same person_ref) has a "
+            "placement, in any region, dated from the completion date to 6 calendar months "
+            "after it, both inclusive (completed 15 March: placed 15 March to 15 September; "
+            "completed 31 August: up to the last day of February). A ratio from 0 to 1; for a "
+            "province or the nation computed from the summed numerator and denominator; null "
+            "when there was no completion. Computed when read: a placement recorded later "
+            "raises the value of its completion's month."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=Ratio(numerator=GRADUATES_PLACED, denominator=COMPLETIONS),
+    ),
+    Indicator(
+        code="accident_victims_without_jkk",
+        name_id="Korban kecelakaan kerja tanpa JKK",
+        name_en="Accident victims without JKK cover",
+        definition_id=(
+            "Jumlah korban kecelakaan kerja yang terjadi pada bulan tersebut (menurut "
+            "kabupaten/kota kecelakaan) yang tidak memiliki kepesertaan BPJS Ketenagakerjaan "
+            "dengan program JKK (jaminan kecelakaan kerja), di wilayah mana pun, yang mencakup "
+            "tanggal kecelakaan: mulai pada atau sebelum tanggal itu, dan tanggal berakhirnya "
+            "(hari pertama yang tidak dicakup) kosong atau sesudah tanggal itu. Kepesertaan "
+            "tanpa JKK, atau yang berakhir pada atau sebelum tanggal kecelakaan, tidak "
+            "melindungi. Dihitung saat dibaca: kepesertaan yang tercatat belakangan menurunkan "
+            "nilainya."
+        ),
+        definition_en=(
+            "Number of victims of the workplace accidents of the month (by the accident's "
+            "regency) who have no BPJS Ketenagakerjaan membership including JKK (work-accident "
+            "insurance), in any region, covering the accident date: started on or before that "
+            "date, and its end date (the first day no longer covered) empty or after it. A "
+            "membership without JKK, or one that ended on or before the accident date, is no "
+            "cover. Computed when read: a membership recorded later lowers the value."
+        ),
+        unit="persons",
+        domain=CROSS_DOMAIN,
+        formula=Total(VICTIMS_WITHOUT_JKK),
     ),
 )
 

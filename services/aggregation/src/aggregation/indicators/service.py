@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from shared.regions import RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.indicators.areas import Number, area_regencies, regency_filter, rollup
+from aggregation.indicators.areas import Number, area_regencies
 from aggregation.indicators.catalogue import CATALOGUE, by_code
 from aggregation.indicators.measures import Measure
 from aggregation.indicators.models import IndicatorPublic, IndicatorValue
@@ -40,9 +40,6 @@ async def compute_values(
         m.key: m for indicator in indicators for m in indicator.formula.measures
     }
     members = {area: area_regencies(area, regions) for area in query.areas}
-    regencies = regency_filter(members)
-    start = min(p.start for p in query.periods)
-    end = max(p.end for p in query.periods)
 
     # One snapshot for all the measures, so a ratio's numerator and denominator (and the
     # indicators of one response) describe the same moment while events keep arriving.
@@ -50,10 +47,7 @@ async def compute_values(
     async with session.begin():
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         for key, measure in measures.items():
-            rows = await measure.by_regency_month(
-                session, regencies=regencies, start=start, end=end
-            )
-            totals[key] = rollup(rows, members, query.periods)
+            totals[key] = await measure.totals(session, areas=members, periods=query.periods)
 
     values: list[IndicatorValue] = []
     for indicator in indicators:

@@ -1,6 +1,14 @@
-"""Writing snapshots into the projections: the newest revision of an entity wins."""
+"""Writing snapshots into the projections: the newest revision of an entity wins.
+
+A snapshot's list (an inspection's findings, an accident's victims) lives in child rows that
+are replaced as a whole, and only when the parent row was written: a stale snapshot changes
+neither the parent nor its children.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from shared.events import IntegrationEvent
@@ -46,3 +54,41 @@ async def upsert_snapshot(
         where=table.c.revision < stmt.excluded.revision,
     ).returning(table.c.id)
     return (await session.scalar(upsert)) is not None
+
+
+async def replace_children(
+    session: AsyncSession,
+    *,
+    table: sa.Table,
+    parent_column: str,
+    parent_id: object,
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """Make ``rows`` (numbered by ``position`` in their order) the parent's only child rows."""
+    await session.execute(sa.delete(table).where(table.c[parent_column] == parent_id))
+    if rows:
+        await session.execute(
+            sa.insert(table),
+            [
+                {**row, parent_column: parent_id, "position": position}
+                for position, row in enumerate(rows)
+            ],
+        )
+
+
+async def upsert_snapshot_with_children(
+    session: AsyncSession,
+    *,
+    table: sa.Table,
+    snapshot: IntegrationEvent,
+    children: sa.Table,
+    parent_column: str,
+    rows: Sequence[Mapping[str, Any]],
+) -> bool:
+    """``upsert_snapshot``, then, if the parent row was written, replace its child rows."""
+    written = await upsert_snapshot(session, table=table, snapshot=snapshot)
+    if written:
+        await replace_children(
+            session, table=children, parent_column=parent_column, parent_id=snapshot.id, rows=rows
+        )
+    return written

@@ -6,13 +6,18 @@ a newer one. Only fields that indicators need (now or soon) are kept; no persona
 the ``person_ref`` pseudonym that links one person across domains.
 
 Indexes: ``(region_code, <date>)`` serves regency and province queries (a list of regencies and
-a date range); the date-only index serves national queries, which filter on the date alone.
+a date range); the date-only index serves national queries, which filter on the date alone;
+``person_ref`` indexes serve the indicators that link one person's records across domains.
+
+A snapshot with a list inside (an inspection's findings, an accident's victims) is kept as a
+parent row plus child rows; a newer snapshot replaces the child rows as a whole.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from shared.inbox import inbox_table
+from sqlalchemy.dialects import postgresql
 
 # The service's own metadata: the migrations environment sees these tables and no others.
 metadata = sa.MetaData()
@@ -76,9 +81,178 @@ placements = sa.Table(
     _updated_at(),
     sa.Index("ix_placements_region_placed", "region_code", "placed_at"),
     sa.Index("ix_placements_placed", "placed_at"),
+    sa.Index("ix_placements_person_placed", "person_ref", "placed_at"),
+)
+
+# Training (pelatihan kerja).
+
+programs = sa.Table(
+    "programs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("provider_type", sa.Text, nullable=False),
+    sa.Column("vocational_field", sa.Text, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    _updated_at(),
+)
+
+# ``region_code`` is the program's region: the training service republishes every enrolment
+# of a program whose region is corrected, so no join with ``programs`` is needed.
+enrollments = sa.Table(
+    "enrollments",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("program_id", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+    sa.Column("enrolled_at", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("completed_at", sa.Date),
+    sa.Column("certified", sa.Boolean, nullable=False),
+    _updated_at(),
+    sa.Index("ix_enrollments_region_enrolled", "region_code", "enrolled_at"),
+    sa.Index("ix_enrollments_enrolled", "enrolled_at"),
+    sa.Index("ix_enrollments_region_completed", "region_code", "completed_at"),
+    sa.Index("ix_enrollments_completed", "completed_at"),
+    sa.Index("ix_enrollments_person_completed", "person_ref", "completed_at"),
+)
+
+# Inspection (pengawasan ketenagakerjaan) and K3 accidents.
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("kbli_code", sa.Text, nullable=False),
+    sa.Column("workers_male", sa.Integer, nullable=False),
+    sa.Column("workers_female", sa.Integer, nullable=False),
+    _updated_at(),
+)
+
+inspections = sa.Table(
+    "inspections",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("company_nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("inspected_at", sa.Date, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    _updated_at(),
+    sa.Index("ix_inspections_region_inspected", "region_code", "inspected_at"),
+    sa.Index("ix_inspections_inspected", "inspected_at"),
+)
+
+# One row per finding of the inspection's current snapshot, in the snapshot's order.
+inspection_findings = sa.Table(
+    "inspection_findings",
+    metadata,
+    sa.Column(
+        "inspection_id",
+        sa.Uuid,
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("norm", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+)
+
+accidents = sa.Table(
+    "accidents",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("company_nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.Date, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+    _updated_at(),
+    sa.Index("ix_accidents_region_occurred", "region_code", "occurred_at"),
+    sa.Index("ix_accidents_occurred", "occurred_at"),
+)
+
+# One row per victim of the accident's current snapshot, in the snapshot's order.
+accident_victims = sa.Table(
+    "accident_victims",
+    metadata,
+    sa.Column(
+        "accident_id",
+        sa.Uuid,
+        sa.ForeignKey("accidents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+    sa.Index("ix_accident_victims_person", "person_ref"),
+)
+
+# Social security (BPJS Ketenagakerjaan).
+
+# A membership covers the days ``started_at <= day < ended_at`` (``ended_at`` NULL = open).
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("employer_nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+    sa.Column("programs", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Date, nullable=False),
+    sa.Column("ended_at", sa.Date),
+    _updated_at(),
+    sa.Index("ix_memberships_region_started", "region_code", "started_at"),
+    sa.Index("ix_memberships_started", "started_at"),
+    sa.Index("ix_memberships_person_started", "person_ref", "started_at"),
+)
+
+claims = sa.Table(
+    "claims",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("membership_id", sa.Text, nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("claimed_at", sa.Date, nullable=False),
+    sa.Column("amount_idr", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    _updated_at(),
+    sa.Index("ix_claims_region_claimed", "region_code", "claimed_at"),
+    sa.Index("ix_claims_claimed", "claimed_at"),
 )
 
 inbox = inbox_table(metadata)
 
 # Tables emptied by a rebuild: everything derived from the event streams.
-PROJECTIONS: tuple[sa.Table, ...] = (job_seekers, vacancies, placements)
+PROJECTIONS: tuple[sa.Table, ...] = (
+    job_seekers,
+    vacancies,
+    placements,
+    programs,
+    enrollments,
+    companies,
+    inspections,
+    inspection_findings,
+    accidents,
+    accident_victims,
+    memberships,
+    claims,
+)
