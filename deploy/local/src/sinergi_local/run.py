@@ -6,14 +6,17 @@ them. SIGINT or SIGTERM stops every process this started, well within 15 seconds
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 
+from sinergi_local.demo import load_demo
 from sinergi_local.platform import ROOT, Platform, PlatformConfig, start_infrastructure
 
 log = logging.getLogger("sinergi")
@@ -46,6 +49,20 @@ Press Ctrl-C to stop.
 """
 
 
+def _load_demo_once(platform: Platform, clients_file: Path) -> None:
+    """Load the demo year on the first start (``SINERGI_DEMO=0`` skips it).
+
+    The marker is written only after a complete load; an interrupted load is simply replayed
+    next time (every write is an upsert by external_id).
+    """
+    marker = platform.config.state_dir / "demo-loaded"
+    if os.environ.get("SINERGI_DEMO", "1") == "0" or marker.exists():
+        return
+    log.info("loading a year of demo data through the gateway (SINERGI_DEMO=0 skips this)")
+    summary = asyncio.run(load_demo(platform.config.gateway_url, clients_file, progress=log.info))
+    marker.write_text(f"{summary.total} records, {summary.window}\n")
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("httpx", "alembic", "aiokafka"):
@@ -67,7 +84,8 @@ def main() -> int:
         platform = Platform(config, postgres=postgres, kafka=kafka)
         log.info("migrating databases and starting services")
         platform.start()
-        platform.register_demo_clients()
+        clients_file = platform.register_demo_clients()
+        _load_demo_once(platform, clients_file)
         print(_banner(platform), flush=True)  # noqa: T201 - the operator's instructions
         while True:
             for name, process in list(platform.processes.items()):
