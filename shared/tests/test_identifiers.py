@@ -62,3 +62,14 @@ def test_person_ref_links_the_same_person_and_hides_the_nik() -> None:
     assert ref != person_ref(nik, secret="s2")
     other = nik_for(district="12.75.01", birth_date=date(1985, 12, 31), sex="F", serial=3)
     assert ref != person_ref(other, secret="s1")
+
+
+def test_niks_of_the_newest_provinces_are_accepted() -> None:
+    # python-stdnum's location table lacks North Kalimantan and the Papua splits; our
+    # Kemendagri table decides membership.
+    regions = registry()
+    for province in ("65", "92", "93", "94", "95", "96"):
+        regency = regions.regencies_in(province)[0]
+        district = next(d for d, r in regions.districts.items() if r == regency)
+        nik = nik_for(district=district, birth_date=date(1993, 8, 17), sex="F", serial=4)
+        assert check_nik(nik, birth_date=date(1993, 8, 17), sex="F", regions=regions) == nik

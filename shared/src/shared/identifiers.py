@@ -1,10 +1,12 @@
 """Indonesian identifiers: NIK validation and the ``person_ref`` keyed hash.
 
 NIK layout ``PPKKCC DDMMYY SSSS``: district of first registration (Kemendagri), birth date with
-day + 40 for women, serial. python-stdnum checks the format and the province+regency prefix;
-the district must also be in our own reference table (stdnum's table follows a BPS-like
-numbering for some regencies). stdnum 2.2 resolves the two-digit year to the 1900s whenever
-that date exists, so the birth date is compared as day, month and two-digit year.
+day + 40 for women, serial. python-stdnum normalises the number and decodes its birth date;
+the place of registration is checked against our own reference table only: stdnum's location
+table follows a BPS-like numbering for some regencies and lacks the newest provinces (North
+Kalimantan, the Papua splits), whose residents would otherwise be refused. stdnum 2.2 resolves
+the two-digit year to the 1900s whenever that date exists, so the birth date is compared as
+day, month and two-digit year.
 """
 
 from __future__ import annotations
@@ -30,19 +32,27 @@ class NikMismatch(ValueError):
         self.field = field
 
 
+def compact_nik(nik: str, *, regions: RegionRegistry) -> str:
+    """A well-formed NIK of a known district, compacted; else ``NikMismatch`` naming ``nik``."""
+    compact = str(stdnum_nik.compact(nik))
+    if not compact.isdigit() or len(compact) != 16:
+        raise NikMismatch("nik", "a NIK has 16 digits")
+    try:
+        stdnum_nik.get_birth_date(compact)
+    except ValidationError as exc:
+        raise NikMismatch("nik", "the NIK encodes no valid birth date") from exc
+    if regions.district_of_nik(compact) is None:
+        district = f"{compact[:2]}.{compact[2:4]}.{compact[4:6]}"
+        raise NikMismatch("nik", f"the NIK's district {district} is unknown")
+    return compact
+
+
 def check_nik(nik: str, *, birth_date: date, sex: Sex, regions: RegionRegistry) -> str:
     """Validate a NIK against the record's birth date and sex; return its compact form.
 
     Raises ``NikMismatch`` naming ``nik``, ``birth_date`` or ``sex``.
     """
-    try:
-        compact = stdnum_nik.validate(nik)
-    except ValidationError as exc:
-        raise NikMismatch("nik", f"not a valid NIK ({exc})") from exc
-    if regions.district_of_nik(compact) is None:
-        raise NikMismatch(
-            "nik", f"NIK district {compact[:2]}.{compact[2:4]}.{compact[4:6]} is unknown"
-        )
+    compact = compact_nik(nik, regions=regions)
     day, month, year2 = int(compact[6:8]), int(compact[8:10]), int(compact[10:12])
     nik_sex: Sex = "F" if day > 40 else "M"
     if day > 40:
@@ -55,7 +65,7 @@ def check_nik(nik: str, *, birth_date: date, sex: Sex, regions: RegionRegistry) 
             f"birth_date {birth_date.isoformat()} disagrees with the NIK, which encodes "
             f"{day:02d}-{month:02d}-..{year2:02d}",
         )
-    return str(compact)
+    return compact
 
 
 def person_ref(nik: str, *, secret: str) -> str:

@@ -8,12 +8,11 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.errors import invalid
 from shared.events.job_market import PlacementRecordedV1, PlacementUpdatedV1
-from shared.identifiers import person_ref
+from shared.identifiers import NikMismatch, compact_nik, person_ref
 from shared.outbox import enqueue
 from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.regions import registry
 from sqlalchemy.ext.asyncio import AsyncSession
-from stdnum.exceptions import ValidationError
-from stdnum.id import nik as stdnum_nik
 
 from job_market.db import outbox
 from job_market.job_seekers.models import JobSeeker
@@ -27,9 +26,9 @@ async def upsert_placement(
     """Record or correct a placement; commit the row and its event together."""
     region = region_for_write(principal, data.region_code)
     try:
-        ref = person_ref(stdnum_nik.validate(data.nik), secret=secret)
-    except ValidationError as exc:
-        raise invalid("nik", f"not a valid NIK ({exc})") from exc
+        ref = person_ref(compact_nik(data.nik, regions=registry()), secret=secret)
+    except NikMismatch as exc:
+        raise invalid("nik", str(exc)) from exc
     job_seeker = await _job_seeker(session, ref=ref, region=region)
     vacancy_id = None
     if data.vacancy_external_id is not None:
