@@ -14,7 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# Connection-level failures of PostgreSQL (server down, restarting, unreachable).
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://sinergi.kemnaker.go.id/problems/"
@@ -29,6 +33,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Unprocessable content",
+    500: "Internal error",
     502: "Bad gateway",
     503: "Service unavailable",
 }
@@ -151,6 +156,17 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        # The transaction never committed: nothing was written, and the same request can be
+        # sent again (writes are upserts by external_id).
+        log.warning("database unavailable on %s: %s", request.url.path, exc)
+        return problem_response(
+            request,
+            503,
+            "The database is unavailable; nothing was written. Retry the request.",
+            kind="unavailable",
+            headers={"Retry-After": "5"},
+        )
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return problem_response(request, 500, "Internal error; the request was not applied.")
 

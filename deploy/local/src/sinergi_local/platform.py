@@ -211,17 +211,35 @@ class Platform:
     def start(self, timeout: float = 60.0) -> None:
         """Prepare, then start every service and the gateway and wait until they answer."""
         self.prepare()
-        for spec in self.services:
-            self._spawn(spec.name, spec.factory, self.config.port_of(spec), spec.database)
-        self._spawn(
-            "gateway", "gateway.main:create_app", self.config.gateway_port, "sinergi_gateway"
-        )
+        for name in self._process_specs():
+            self._spawn(name)
         deadline = time.monotonic() + timeout
-        for spec in self.services:
-            self._wait_healthy(spec.name, self.config.port_of(spec), deadline)
-        self._wait_healthy("gateway", self.config.gateway_port, deadline)
+        for name in self._process_specs():
+            self._wait_healthy(name, deadline)
 
-    def _spawn(self, name: str, factory: str, port: int, database: str) -> None:
+    def restart(self, name: str, timeout: float = 60.0) -> None:
+        """Start one process again (after ``kill`` or a crash) and wait until it answers."""
+        self.stop_process(name)
+        self._spawn(name)
+        self._wait_healthy(name, time.monotonic() + timeout)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash would (fault injection)."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+    def _process_specs(self) -> dict[str, tuple[str, int, str]]:
+        """Every process by name: (app factory, port, database)."""
+        specs = {
+            spec.name: (spec.factory, self.config.port_of(spec), spec.database)
+            for spec in self.services
+        }
+        specs["gateway"] = ("gateway.main:create_app", self.config.gateway_port, "sinergi_gateway")
+        return specs
+
+    def _spawn(self, name: str) -> None:
+        factory, port, database = self._process_specs()[name]
         log_file = (self.logs_dir / f"{name}.log").open("ab")
         command = [
             sys.executable, "-m", "uvicorn", "--factory", factory,
@@ -238,8 +256,8 @@ class Platform:
         )
         log_file.close()
 
-    def _wait_healthy(self, name: str, port: int, deadline: float) -> None:
-        url = f"http://{HOST}:{port}/health"
+    def _wait_healthy(self, name: str, deadline: float) -> None:
+        url = f"http://{HOST}:{self._process_specs()[name][1]}/health"
         while True:
             process = self.processes[name]
             if process.poll() is not None:
