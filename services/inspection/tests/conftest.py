@@ -2,79 +2,43 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from inspection.main import create_app
-from shared.auth import TokenIssuer
-from shared.db import create_engine
 from shared.events.inspection import TOPIC
 from shared.identifiers import Sex, nik_for
-from shared.kafka import make_consumer
 from shared.settings import Settings
-from sinergi_local.kafka import KafkaBroker, ensure_topics
-from sinergi_local.testing import MigratedDb
+from sinergi_local.testing import Headers, ServiceUnderTest
 
 COMPANIES = "/api/v1/inspection/companies"
 INSPECTIONS = "/api/v1/inspection/inspections"
 ACCIDENTS = "/api/v1/inspection/accidents"
 
-Headers = Callable[..., dict[str, str]]
 Builder = Callable[..., dict[str, Any]]
 Register = Callable[..., Awaitable[dict[str, Any]]]
 
+SCOPES = ("inspection:read", "inspection:write")
+SERVICE = ServiceUnderTest(name="inspection", topic=TOPIC, create_app=create_app, scopes=SCOPES)
 
-@pytest.fixture(scope="module")
-async def service_settings(
-    migrated_db: MigratedDb, kafka: KafkaBroker, jwt_keys: tuple[Path, Path]
-) -> Settings:
-    await ensure_topics(kafka.bootstrap_servers, [TOPIC])
-    return Settings(
-        environment="test",
-        database_url=await migrated_db("inspection"),
-        kafka_bootstrap=kafka.bootstrap_servers,
-        jwt_private_key_path=jwt_keys[0],
-        jwt_public_key_path=jwt_keys[1],
-        outbox_poll_seconds=0.05,
-    )
+service_settings, app_client, token = SERVICE.fixtures()
+outbox_events = SERVICE.outbox_fixture()
+count_rows = SERVICE.count_rows_fixture()
 
 
 @pytest.fixture(scope="module")
-async def app_client(service_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(service_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://inspection") as c:
-            yield c
+def published(service_settings: Settings) -> Callable[..., Awaitable[str]]:
+    """The raw CloudEvent the relay published on Kafka for an entity id (revision 1 by default)."""
 
+    async def fetch(key: str, *, revision: int = 1) -> str:
+        return await SERVICE.first_published(service_settings, key, revision=revision)
 
-@pytest.fixture(scope="module")
-def token(service_settings: Settings) -> Headers:
-    """Authorization headers for a client with the given regions and scopes."""
-    issuer = TokenIssuer(
-        private_key_pem=service_settings.jwt_private_key_path.read_bytes(),
-        issuer=service_settings.jwt_issuer,
-        audience=service_settings.jwt_audience,
-    )
-
-    def headers(
-        *regions: str,
-        scopes: tuple[str, ...] = ("inspection:read", "inspection:write"),
-        client_id: str = "disnaker-test",
-    ) -> dict[str, str]:
-        jwt = issuer.issue(client_id=client_id, scopes=scopes, regions=regions, ttl=300)
-        return {"Authorization": f"Bearer {jwt}"}
-
-    return headers
+    return fetch
 
 
 def new_nib() -> str:
@@ -168,57 +132,3 @@ def registered_company(app_client: httpx.AsyncClient, token: Headers) -> Registe
         return body
 
     return register
-
-
-@pytest.fixture
-def outbox_events(service_settings: Settings) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
-    """The outbox rows (event_type, payload) of one entity id, oldest first."""
-
-    async def rows(key: str) -> list[dict[str, Any]]:
-        engine = create_engine(service_settings.database_url, pool_size=1)
-        async with engine.connect() as conn:
-            result = await conn.execute(
-                sa.text("SELECT event_type, payload FROM outbox WHERE key = :k ORDER BY seq"),
-                {"k": key},
-            )
-            found = [dict(r._mapping) for r in result]
-        await engine.dispose()
-        return found
-
-    return rows
-
-
-@pytest.fixture
-def count_rows(service_settings: Settings) -> Callable[[str], Awaitable[int]]:
-    """The number of rows of one table."""
-
-    async def count(table: str) -> int:
-        engine = create_engine(service_settings.database_url, pool_size=1)
-        async with engine.connect() as conn:
-            value = await conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))  # noqa: S608
-        await engine.dispose()
-        return int(value or 0)
-
-    return count
-
-
-@pytest.fixture
-def published(service_settings: Settings) -> Callable[..., Awaitable[str]]:
-    """The raw CloudEvent the relay published on Kafka for an entity id (latest revision)."""
-
-    async def fetch(key: str, *, revision: int = 1) -> str:
-        consumer = make_consumer(service_settings.kafka_bootstrap, TOPIC, group_id=uuid.uuid4().hex)
-        await consumer.start()
-        try:
-            async with asyncio.timeout(30):
-                while True:
-                    batches = await consumer.getmany(timeout_ms=500)
-                    for record in (r for rs in batches.values() for r in rs):
-                        if record.key == key.encode():
-                            raw: str = record.value.decode()
-                            if json.loads(raw)["data"]["revision"] == revision:
-                                return raw
-        finally:
-            await consumer.stop()
-
-    return fetch

@@ -3,23 +3,37 @@
 One PostgreSQL server and one Kafka broker per test session, on free loopback ports, in fresh
 folders under ``.local/test``; each test module that needs a database gets a freshly created
 and migrated one, so tests never see each other's rows.
+
+Also owns ``ServiceUnderTest``: how a domain service's tests run it in process on those
+servers (settings, client, tokens, looks into its database and at what it published), so each
+service's ``conftest.py`` only declares the service and builds its request bodies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
-from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs
+from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs, ensure_topics
 from sinergi_local.platform import SERVICES, Platform, PlatformConfig
 from sinergi_local.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from _pytest.fixtures import FixtureFunctionDefinition
+    from fastapi import FastAPI
+    from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[4]
 LOCAL = ROOT / ".local"
@@ -113,3 +127,202 @@ def platform(test_dir: Path, postgres: PostgresServer, kafka: KafkaBroker) -> It
         yield running
     finally:
         running.stop()
+
+
+Headers = Callable[..., dict[str, str]]
+"""``headers(*regions, scopes=..., client_id=...)``: an ``Authorization`` header for a client."""
+Sql = Callable[..., Awaitable[list[dict[str, Any]]]]
+"""``await sql(query, **params)``: the rows of a query on the service's database, as dicts."""
+Rows = Callable[[str], Awaitable[list[dict[str, Any]]]]
+"""``await rows(entity_id)``: the outbox rows (``event_type``, ``payload``) of one entity."""
+Count = Callable[[str], Awaitable[int]]
+"""``await count(table)``: how many rows a table of the service's database holds."""
+
+
+def sql_runner(database_url: str) -> Sql:
+    """Run queries on a database, each on its own short-lived connection."""
+    from shared.db import create_engine
+    from sqlalchemy import text
+
+    async def run(query: str, **params: Any) -> list[dict[str, Any]]:
+        # A short-lived engine per query: nothing of the test stays connected to the
+        # service's database between queries.
+        engine = create_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                return [dict(r._mapping) for r in await conn.execute(text(query), params)]
+        finally:
+            await engine.dispose()
+
+    return run
+
+
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """A domain service as its tests run it: in process, on a fresh migrated database of its own,
+    publishing to the session's Kafka, called with tokens signed by the session's keys.
+
+    A service's ``conftest.py`` declares one and binds the fixtures it wants to module-level
+    names; a fixture is called by the name it is bound to::
+
+        SERVICE = ServiceUnderTest(name="training", topic=TOPIC, create_app=create_app, ...)
+        service_settings, app_client, token = SERVICE.fixtures()
+        sql = SERVICE.sql_fixture()
+
+    Every fixture but ``service_settings`` asks for the settings by that fixture name.
+    """
+
+    name: str
+    """The service's Alembic section (``job_market``); also the prefix of its test databases."""
+    topic: str
+    """The Kafka topic the service's outbox relay publishes to."""
+    create_app: Callable[[Settings], FastAPI]
+    scopes: tuple[str, ...]
+    """The scopes of a token unless the test asks for others."""
+    client_id: str = "disnaker-test"
+    """The client a token is issued to unless the test names another."""
+
+    @property
+    def base_url(self) -> str:
+        """The in-process client's base URL (``http://job-market``)."""
+        return f"http://{self.name.replace('_', '-')}"
+
+    async def settings(
+        self, *, migrated_db: MigratedDb, kafka: KafkaBroker, jwt_keys: tuple[Path, Path]
+    ) -> Settings:
+        """Settings for the service on a new migrated database and the session's Kafka."""
+        from shared.settings import Settings
+
+        await ensure_topics(kafka.bootstrap_servers, [self.topic])
+        return Settings(
+            environment="test",
+            database_url=await migrated_db(self.name),
+            kafka_bootstrap=kafka.bootstrap_servers,
+            jwt_private_key_path=jwt_keys[0],
+            jwt_public_key_path=jwt_keys[1],
+            # Tests wait for the relay to publish; a short poll keeps that wait short.
+            outbox_poll_seconds=0.05,
+        )
+
+    @asynccontextmanager
+    async def client(self, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client on the app in process, with its lifespan (outbox relay) running."""
+        app = self.create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=self.base_url) as client:
+                yield client
+
+    def token(self, settings: Settings) -> Headers:
+        """Authorization headers for a client with the given regions and scopes."""
+        from shared.auth import TokenIssuer
+
+        issuer = TokenIssuer(
+            private_key_pem=settings.jwt_private_key_path.read_bytes(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+
+        def headers(
+            *regions: str, scopes: tuple[str, ...] = self.scopes, client_id: str = self.client_id
+        ) -> dict[str, str]:
+            jwt = issuer.issue(client_id=client_id, scopes=scopes, regions=regions, ttl=300)
+            return {"Authorization": f"Bearer {jwt}"}
+
+        return headers
+
+    def outbox(self, settings: Settings) -> Rows:
+        """The outbox rows (``event_type``, ``payload``) of one entity id, oldest first."""
+        sql = sql_runner(settings.database_url)
+
+        async def rows(key: str) -> list[dict[str, Any]]:
+            query = "SELECT event_type, payload FROM outbox WHERE key = :k ORDER BY seq"
+            return await sql(query, k=key)
+
+        return rows
+
+    def count_rows(self, settings: Settings) -> Count:
+        """How many rows a table of the service's database holds."""
+        sql = sql_runner(settings.database_url)
+
+        async def count(table: str) -> int:
+            rows = await sql(f"SELECT count(*) AS n FROM {table}")  # noqa: S608
+            return int(rows[0]["n"] or 0)
+
+        return count
+
+    async def first_published(
+        self, settings: Settings, key: str, *, revision: int | None = None
+    ) -> str:
+        """The raw CloudEvent first published for an entity id (of that ``revision``, if given)."""
+        from shared.kafka import make_consumer
+
+        consumer = make_consumer(settings.kafka_bootstrap, self.topic, group_id=uuid.uuid4().hex)
+        await consumer.start()
+        try:
+            async with asyncio.timeout(30):
+                while True:
+                    batches = await consumer.getmany(timeout_ms=500)
+                    for record in (r for rs in batches.values() for r in rs):
+                        if record.key != key.encode():
+                            continue
+                        raw: str = record.value.decode()
+                        if revision is None or json.loads(raw)["data"]["revision"] == revision:
+                            return raw
+        finally:
+            await consumer.stop()
+
+    def fixtures(
+        self,
+    ) -> tuple[FixtureFunctionDefinition, FixtureFunctionDefinition, FixtureFunctionDefinition]:
+        """The module-scoped ``service_settings``, ``app_client`` and ``token`` fixtures."""
+
+        @pytest.fixture(scope="module")
+        async def service_settings(
+            migrated_db: MigratedDb, kafka: KafkaBroker, jwt_keys: tuple[Path, Path]
+        ) -> Settings:
+            """The service's settings: its own migrated database, the session's Kafka."""
+            return await self.settings(migrated_db=migrated_db, kafka=kafka, jwt_keys=jwt_keys)
+
+        @pytest.fixture(scope="module")
+        async def app_client(service_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+            """An HTTP client on the service running in process (relay included)."""
+            async with self.client(service_settings) as client:
+                yield client
+
+        @pytest.fixture(scope="module")
+        def token(service_settings: Settings) -> Headers:
+            """Authorization headers for a client with the given regions and scopes."""
+            return self.token(service_settings)
+
+        return service_settings, app_client, token
+
+    def sql_fixture(self) -> FixtureFunctionDefinition:
+        """A fixture running queries on the service's database (see ``Sql``)."""
+
+        @pytest.fixture(scope="module")
+        def sql(service_settings: Settings) -> Sql:
+            """Run a query on the service's database (to see what was, or was not, written)."""
+            return sql_runner(service_settings.database_url)
+
+        return sql
+
+    def outbox_fixture(self) -> FixtureFunctionDefinition:
+        """A fixture reading one entity's outbox rows (see ``Rows``)."""
+
+        @pytest.fixture(scope="module")
+        def outbox(service_settings: Settings) -> Rows:
+            """The outbox rows (``event_type``, ``payload``) of one entity id, oldest first."""
+            return self.outbox(service_settings)
+
+        return outbox
+
+    def count_rows_fixture(self) -> FixtureFunctionDefinition:
+        """A fixture counting a table's rows (see ``Count``)."""
+
+        @pytest.fixture(scope="module")
+        def count_rows(service_settings: Settings) -> Count:
+            """How many rows a table of the service's database holds."""
+            return self.count_rows(service_settings)
+
+        return count_rows
