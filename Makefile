@@ -28,4 +28,4 @@ bench: setup
 	$(UV) run --frozen python bench/indicator_latency.py
 
 clean-state:
-	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/secrets
+	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/demo-loaded .local/secrets
