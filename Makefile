@@ -4,6 +4,9 @@
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export UV_LINK_MODE := copy
+# Trust the machine's certificate store (machines behind a TLS-inspecting proxy add their CA
+# there), not only the certificates bundled with uv.
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: run test lint bench setup clean-state
 
