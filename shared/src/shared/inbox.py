@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -157,4 +157,4 @@ class IdempotentConsumer:
         CONSUMED.labels(event.type).inc()
 
 
-__all__ = ["Handler", "IdempotentConsumer", "TopicPartition", "inbox_table"]
+__all__ = ["Handler", "IdempotentConsumer", "inbox_table"]

@@ -110,10 +110,3 @@ def registry() -> RegionRegistry:
         },
         districts={r["code"]: r["regency_code"] for r in _rows("districts.csv")},
     )
-
-
-def area_level(area: str) -> str:
-    """``nation``, ``province`` or ``regency`` for a canonical area code."""
-    if area == NATIONAL:
-        return "nation"
-    return "province" if _PROVINCE.match(area) else "regency"
