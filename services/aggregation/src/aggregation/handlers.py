@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shared.events import CloudEvent
+import sqlalchemy as sa
+from shared.events import CloudEvent, IntegrationEvent
 from shared.events.inspection import (
     AccidentReportedV1,
     AccidentState,
@@ -68,40 +69,23 @@ from aggregation.projections.tables import (
 )
 
 
-async def project_job_seeker(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a job seeker."""
-    snapshot = JobSeekerState.model_validate(event.data)
-    await upsert_snapshot(session, table=job_seekers, snapshot=snapshot)
+def _project(state: type[IntegrationEvent], table: sa.Table) -> Handler:
+    """A handler keeping the newest snapshot of one entity kind in ``table``."""
+
+    async def project(session: AsyncSession, event: CloudEvent) -> None:
+        await upsert_snapshot(session, table=table, snapshot=state.model_validate(event.data))
+
+    return project
 
 
-async def project_vacancy(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a vacancy."""
-    snapshot = VacancyState.model_validate(event.data)
-    await upsert_snapshot(session, table=vacancies, snapshot=snapshot)
-
-
-async def project_placement(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a placement."""
-    snapshot = PlacementState.model_validate(event.data)
-    await upsert_snapshot(session, table=placements, snapshot=snapshot)
-
-
-async def project_program(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a training program."""
-    snapshot = ProgramState.model_validate(event.data)
-    await upsert_snapshot(session, table=programs, snapshot=snapshot)
-
-
-async def project_enrollment(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a training enrolment."""
-    snapshot = EnrollmentState.model_validate(event.data)
-    await upsert_snapshot(session, table=enrollments, snapshot=snapshot)
-
-
-async def project_company(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a company (workplace)."""
-    snapshot = CompanyState.model_validate(event.data)
-    await upsert_snapshot(session, table=companies, snapshot=snapshot)
+project_job_seeker = _project(JobSeekerState, job_seekers)
+project_vacancy = _project(VacancyState, vacancies)
+project_placement = _project(PlacementState, placements)
+project_program = _project(ProgramState, programs)
+project_enrollment = _project(EnrollmentState, enrollments)
+project_company = _project(CompanyState, companies)
+project_membership = _project(MembershipState, memberships)
+project_claim = _project(ClaimState, claims)
 
 
 async def project_inspection(session: AsyncSession, event: CloudEvent) -> None:
@@ -131,18 +115,6 @@ async def project_accident(session: AsyncSession, event: CloudEvent) -> None:
             for v in snapshot.victims
         ],
     )
-
-
-async def project_membership(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a social-security membership."""
-    snapshot = MembershipState.model_validate(event.data)
-    await upsert_snapshot(session, table=memberships, snapshot=snapshot)
-
-
-async def project_claim(session: AsyncSession, event: CloudEvent) -> None:
-    """Keep the newest snapshot of a social-security claim."""
-    snapshot = ClaimState.model_validate(event.data)
-    await upsert_snapshot(session, table=claims, snapshot=snapshot)
 
 
 HANDLERS: Mapping[str, Handler] = {
