@@ -1,18 +1,19 @@
-"""Records pushed by regional systems: upsert by the caller's ``external_id``.
+"""Records pushed by regional systems: upsert by the caller's ``external_id``, read them back.
 
 Every domain table keeps the caller's own id (``external_id``, unique per calling client), a
 platform id (``id``, a UUID), and a ``revision`` that grows with each real change. Replaying the
 same request changes nothing and publishes nothing; a changed request updates the row and
 bumps the revision. Region rules are the caller's: both the stored region and the new one must
-be in the token's regions.
+be in the token's regions, and reads (one record, or a filtered page) see only those regions.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -57,7 +58,14 @@ class WriteResult(BaseModel):
     change: Change
 
 
+class Regional(Protocol):
+    """A record that belongs to one regency."""
+
+    region_code: str
+
+
 R = TypeVar("R", bound=RecordFields)
+V = TypeVar("V", bound=Regional)
 T = TypeVar("T")
 
 
@@ -138,6 +146,34 @@ def visible(model: type[R], principal: Principal) -> list[Any]:
     return [sa.inspect(model).columns.region_code.in_(sorted(regions))]
 
 
+async def get_visible(
+    session: AsyncSession, model: type[V], *, principal: Principal, record_id: uuid.UUID
+) -> V | None:
+    """The ``model`` record ``record_id`` if it is in the caller's regions, else None."""
+    row = await session.get(model, record_id)
+    if row is None or not principal.allows_region(row.region_code):
+        return None
+    return row
+
+
+def matching(model: type[R], **values: object) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses ``column == value`` for each given value that is not None."""
+    columns = sa.inspect(model).columns
+    return [columns[name] == value for name, value in values.items() if value is not None]
+
+
+def between(
+    column: sa.ColumnElement[Any], low: date | None, high: date | None
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses ``low <= column <= high`` for the bounds that are not None."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if low is not None:
+        clauses.append(column >= low)
+    if high is not None:
+        clauses.append(column <= high)
+    return clauses
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a listing."""
 
@@ -145,6 +181,40 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+async def rows_and_total(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    where: Sequence[sa.ColumnElement[bool]],
+    order_by: Sequence[sa.ColumnElement[Any]],
+    limit: int,
+    offset: int,
+) -> tuple[list[R], int]:
+    """One page of ``model`` rows matching ``where``, and how many match in all."""
+    total = await session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+    rows = await session.scalars(
+        sa.select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def page(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    where: Sequence[sa.ColumnElement[bool]],
+    order_by: Sequence[sa.ColumnElement[Any]],
+    limit: int,
+    offset: int,
+    convert: Callable[[R], T],
+) -> Page[T]:
+    """One page of ``model`` rows matching ``where``, each turned into its read model."""
+    rows, total = await rows_and_total(
+        session, model, where=where, order_by=order_by, limit=limit, offset=offset
+    )
+    return Page(items=[convert(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 UPSERT_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -2,7 +2,8 @@
 
 ``create_service_app`` wires settings, the database engine, JWT verification, RFC 9457 errors,
 request ids, ``/health`` and ``/metrics``, and runs the outbox relay beside the API so that
-events leave as soon as their transaction commits.
+events leave as soon as their transaction commits. ``answer_write`` is how every upsert
+endpoint answers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from shared.auth import TokenVerifier
 from shared.db import create_engine, session_factory
 from shared.errors import install_problem_handlers
 from shared.outbox import OutboxRelay
+from shared.records import Change, WriteResult
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,14 @@ def wake_relay(request: Request) -> None:
     relay: OutboxRelay | None = getattr(request.app.state, "relay", None)
     if relay is not None:
         relay.wake()
+
+
+def answer_write(result: WriteResult, *, request: Request, response: Response) -> WriteResult:
+    """Answer an upsert: 201 for a new record, else 200; wake the relay for its events."""
+    if result.change is not Change.CREATED:
+        response.status_code = status.HTTP_200_OK
+    wake_relay(request)
+    return result
 
 
 def create_service_app(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.listing import Listing, region_filter
-from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
-from shared.service import SessionDep, wake_relay
+from shared.records import UPSERT_RESPONSES, Page, WriteResult
+from shared.service import SessionDep, answer_write
 
 from inspection.accidents import service
 from inspection.accidents.models import AccidentCreate, AccidentPublic
@@ -41,10 +41,7 @@ async def put_accident(
         data=data,
         secret=request.app.state.settings.person_ref_secret,
     )
-    if result.change is not Change.CREATED:
-        response.status_code = status.HTTP_200_OK
-    wake_relay(request)
-    return result
+    return answer_write(result, request=request, response=response)
 
 
 @router.get("/{accident_id}", response_model=AccidentPublic, responses=PROBLEM_RESPONSES)

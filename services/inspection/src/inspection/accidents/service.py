@@ -19,7 +19,11 @@ from shared.records import (
     Change,
     Page,
     WriteResult,
+    between,
+    get_visible,
+    matching,
     region_for_write,
+    rows_and_total,
     upsert_record,
     utcnow,
     visible,
@@ -150,8 +154,8 @@ async def get_accident(
     session: AsyncSession, *, principal: Principal, accident_id: uuid.UUID
 ) -> AccidentPublic | None:
     """An accident of the caller's regions with its victims (NIKs masked), or None."""
-    row = await session.get(Accident, accident_id)
-    if row is None or not principal.allows_region(row.region_code):
+    row = await get_visible(session, Accident, principal=principal, record_id=accident_id)
+    if row is None:
         return None
     victims = await _victims_of(session, [row.id])
     return AccidentPublic.model_validate(row, update={"victims": victims[row.id]})
@@ -172,29 +176,26 @@ async def list_accidents(
 ) -> Page[AccidentPublic]:
     """Accidents of the caller's regions, newest first."""
     columns = sa.inspect(Accident).columns
-    where = visible(Accident, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if company_nib is not None:
-        where.append(columns.company_nib == company_nib)
-    if outcome is not None:
-        where.append(columns.outcome == outcome)
-    if occurred_from is not None:
-        where.append(columns.occurred_at >= occurred_from)
-    if occurred_to is not None:
-        where.append(columns.occurred_at <= occurred_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Accident).where(*where))
-    rows = list(
-        await session.scalars(
-            sa.select(Accident)
-            .where(*where)
-            .order_by(columns.occurred_at.desc(), columns.id)
-            .limit(limit)
-            .offset(offset)
-        )
+    where = [
+        *visible(Accident, principal),
+        *matching(
+            Accident,
+            region_code=region_code,
+            company_nib=company_nib,
+            outcome=outcome,
+            external_id=external_id,
+        ),
+        *between(columns.occurred_at, occurred_from, occurred_to),
+    ]
+    rows, total = await rows_and_total(
+        session,
+        Accident,
+        where=where,
+        order_by=[columns.occurred_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
     )
+    # The victims of the whole page in one query, not one per accident.
     victims = await _victims_of(session, [r.id for r in rows])
     items = [AccidentPublic.model_validate(r, update={"victims": victims[r.id]}) for r in rows]
-    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.listing import Listing, region_filter
-from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
-from shared.service import SessionDep, wake_relay
+from shared.records import UPSERT_RESPONSES, Page, WriteResult
+from shared.service import SessionDep, answer_write
 
 from inspection.companies import service
 from inspection.companies.models import CompanyCreate, CompanyPublic
@@ -35,10 +35,7 @@ async def put_company(
     response: Response,
 ) -> WriteResult:
     result = await service.upsert_company(session, principal=principal, data=data)
-    if result.change is not Change.CREATED:
-        response.status_code = status.HTTP_200_OK
-    wake_relay(request)
-    return result
+    return answer_write(result, request=request, response=response)
 
 
 @router.get("/{company_id}", response_model=CompanyPublic, responses=PROBLEM_RESPONSES)

@@ -9,7 +9,17 @@ from shared.auth import Principal
 from shared.errors import invalid
 from shared.events.inspection import CompanyRegisteredV1, CompanyUpdatedV1
 from shared.outbox import enqueue
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspection.companies.models import Company, CompanyCreate, CompanyPublic
@@ -64,10 +74,7 @@ async def get_company(
     session: AsyncSession, *, principal: Principal, company_id: uuid.UUID
 ) -> Company | None:
     """A company of the caller's regions, or None."""
-    row = await session.get(Company, company_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Company, principal=principal, record_id=company_id)
 
 
 async def list_companies(
@@ -82,20 +89,15 @@ async def list_companies(
 ) -> Page[CompanyPublic]:
     """Companies of the caller's regions, by name."""
     columns = sa.inspect(Company).columns
-    where = visible(Company, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if nib is not None:
-        where.append(columns.nib == nib)
-    if kbli_code is not None:
-        where.append(columns.kbli_code == kbli_code)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Company).where(*where))
-    rows = await session.scalars(
-        sa.select(Company)
-        .where(*where)
-        .order_by(columns.name, columns.id)
-        .limit(limit)
-        .offset(offset)
+    return await page(
+        session,
+        Company,
+        where=[
+            *visible(Company, principal),
+            *matching(Company, region_code=region_code, nib=nib, kbli_code=kbli_code),
+        ],
+        order_by=[columns.name, columns.id],
+        limit=limit,
+        offset=offset,
+        convert=CompanyPublic.model_validate,
     )
-    items = [CompanyPublic.model_validate(r) for r in rows]
-    return Page(items=items, total=total or 0, limit=limit, offset=offset)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.listing import Listing, region_filter
-from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
-from shared.service import SessionDep, wake_relay
+from shared.records import UPSERT_RESPONSES, Page, WriteResult
+from shared.service import SessionDep, answer_write
 
 from inspection.inspections import service
 from inspection.inspections.models import InspectionCreate, InspectionPublic
@@ -36,10 +36,7 @@ async def put_inspection(
     response: Response,
 ) -> WriteResult:
     result = await service.upsert_inspection(session, principal=principal, data=data)
-    if result.change is not Change.CREATED:
-        response.status_code = status.HTTP_200_OK
-    wake_relay(request)
-    return result
+    return answer_write(result, request=request, response=response)
 
 
 @router.get("/{inspection_id}", response_model=InspectionPublic, responses=PROBLEM_RESPONSES)

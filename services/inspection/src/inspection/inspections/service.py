@@ -9,7 +9,18 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.inspection import Finding, InspectionRecordedV1, InspectionUpdatedV1
 from shared.outbox import enqueue
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    between,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspection.companies.service import company_for
@@ -53,10 +64,7 @@ async def get_inspection(
     session: AsyncSession, *, principal: Principal, inspection_id: uuid.UUID
 ) -> Inspection | None:
     """An inspection of the caller's regions, or None."""
-    row = await session.get(Inspection, inspection_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Inspection, principal=principal, record_id=inspection_id)
 
 
 async def list_inspections(
@@ -75,27 +83,25 @@ async def list_inspections(
 ) -> Page[InspectionPublic]:
     """Inspections of the caller's regions, newest first."""
     columns = sa.inspect(Inspection).columns
-    where = visible(Inspection, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if company_nib is not None:
-        where.append(columns.company_nib == company_nib)
-    if inspection_type is not None:
-        where.append(columns.type == inspection_type)
+    where = [
+        *visible(Inspection, principal),
+        *matching(
+            Inspection,
+            region_code=region_code,
+            company_nib=company_nib,
+            type=inspection_type,
+            external_id=external_id,
+        ),
+        *between(columns.inspected_at, inspected_from, inspected_to),
+    ]
     if finding_status is not None:
         where.append(columns.findings.contains([{"status": finding_status}]))
-    if inspected_from is not None:
-        where.append(columns.inspected_at >= inspected_from)
-    if inspected_to is not None:
-        where.append(columns.inspected_at <= inspected_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Inspection).where(*where))
-    rows = await session.scalars(
-        sa.select(Inspection)
-        .where(*where)
-        .order_by(columns.inspected_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    return await page(
+        session,
+        Inspection,
+        where=where,
+        order_by=[columns.inspected_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=to_public,
     )
-    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

@@ -11,7 +11,18 @@ from shared.events.job_market import JobSeekerRegisteredV1, JobSeekerUpdatedV1
 from shared.identifiers import person_ref
 from shared.outbox import enqueue
 from shared.persons import mask_nik, valid_nik
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    between,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
@@ -62,10 +73,7 @@ async def get_job_seeker(
     session: AsyncSession, *, principal: Principal, job_seeker_id: uuid.UUID
 ) -> JobSeeker | None:
     """A job seeker of the caller's regions, or None."""
-    row = await session.get(JobSeeker, job_seeker_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, JobSeeker, principal=principal, record_id=job_seeker_id)
 
 
 async def list_job_seekers(
@@ -81,24 +89,18 @@ async def list_job_seekers(
     offset: int,
 ) -> Page[JobSeekerPublic]:
     """Job seekers of the caller's regions, newest registrations first."""
-    where = visible(JobSeeker, principal)
     columns = sa.inspect(JobSeeker).columns
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if status is not None:
-        where.append(columns.status == status)
-    if registered_from is not None:
-        where.append(columns.registered_at >= registered_from)
-    if registered_to is not None:
-        where.append(columns.registered_at <= registered_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(JobSeeker).where(*where))
-    rows = await session.scalars(
-        sa.select(JobSeeker)
-        .where(*where)
-        .order_by(columns.registered_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    where = [
+        *visible(JobSeeker, principal),
+        *matching(JobSeeker, region_code=region_code, status=status, external_id=external_id),
+        *between(columns.registered_at, registered_from, registered_to),
+    ]
+    return await page(
+        session,
+        JobSeeker,
+        where=where,
+        order_by=[columns.registered_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=to_public,
     )
-    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

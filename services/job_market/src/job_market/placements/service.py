@@ -10,7 +10,17 @@ from shared.errors import invalid
 from shared.events.job_market import PlacementRecordedV1, PlacementUpdatedV1
 from shared.identifiers import NikMismatch, compact_nik, person_ref
 from shared.outbox import enqueue
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from shared.regions import registry
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,10 +99,7 @@ async def get_placement(
     session: AsyncSession, *, principal: Principal, placement_id: uuid.UUID
 ) -> Placement | None:
     """A placement of the caller's regions, or None."""
-    row = await session.get(Placement, placement_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Placement, principal=principal, record_id=placement_id)
 
 
 async def list_placements(
@@ -106,17 +113,15 @@ async def list_placements(
 ) -> Page[PlacementPublic]:
     """Placements of the caller's regions, newest first."""
     columns = sa.inspect(Placement).columns
-    where = visible(Placement, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if mechanism is not None:
-        where.append(columns.mechanism == mechanism)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Placement).where(*where))
-    rows = await session.scalars(
-        sa.select(Placement)
-        .where(*where)
-        .order_by(columns.placed_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    return await page(
+        session,
+        Placement,
+        where=[
+            *visible(Placement, principal),
+            *matching(Placement, region_code=region_code, mechanism=mechanism),
+        ],
+        order_by=[columns.placed_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=to_public,
     )
-    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

@@ -8,7 +8,17 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.job_market import VacancyPostedV1, VacancyUpdatedV1
 from shared.outbox import enqueue
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
@@ -49,10 +59,7 @@ async def get_vacancy(
     session: AsyncSession, *, principal: Principal, vacancy_id: uuid.UUID
 ) -> Vacancy | None:
     """A vacancy of the caller's regions, or None."""
-    row = await session.get(Vacancy, vacancy_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Vacancy, principal=principal, record_id=vacancy_id)
 
 
 async def list_vacancies(
@@ -66,18 +73,15 @@ async def list_vacancies(
 ) -> Page[VacancyPublic]:
     """Vacancies of the caller's regions, newest first."""
     columns = sa.inspect(Vacancy).columns
-    where = visible(Vacancy, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if status is not None:
-        where.append(columns.status == status)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Vacancy).where(*where))
-    rows = await session.scalars(
-        sa.select(Vacancy)
-        .where(*where)
-        .order_by(columns.posted_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    return await page(
+        session,
+        Vacancy,
+        where=[
+            *visible(Vacancy, principal),
+            *matching(Vacancy, region_code=region_code, status=status),
+        ],
+        order_by=[columns.posted_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=VacancyPublic.model_validate,
     )
-    items = [VacancyPublic.model_validate(r) for r in rows]
-    return Page(items=items, total=total or 0, limit=limit, offset=offset)

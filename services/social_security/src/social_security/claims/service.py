@@ -18,6 +18,10 @@ from shared.records import (
     Change,
     Page,
     WriteResult,
+    between,
+    get_visible,
+    matching,
+    page,
     region_for_write,
     upsert_record,
     utcnow,
@@ -125,10 +129,7 @@ async def get_claim(
     session: AsyncSession, *, principal: Principal, claim_id: uuid.UUID
 ) -> Claim | None:
     """A claim of the caller's regions, or None."""
-    row = await session.get(Claim, claim_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Claim, principal=principal, record_id=claim_id)
 
 
 async def list_claims(
@@ -146,28 +147,25 @@ async def list_claims(
     offset: int,
 ) -> Page[ClaimPublic]:
     """Claims of the caller's regions, newest first."""
-    where = visible(Claim, principal)
     columns = sa.inspect(Claim).columns
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if status is not None:
-        where.append(columns.status == status)
-    if program is not None:
-        where.append(columns.program == program)
-    if membership_id is not None:
-        where.append(columns.membership_id == membership_id)
-    if claimed_from is not None:
-        where.append(columns.claimed_at >= claimed_from)
-    if claimed_to is not None:
-        where.append(columns.claimed_at <= claimed_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Claim).where(*where))
-    rows = await session.scalars(
-        sa.select(Claim)
-        .where(*where)
-        .order_by(columns.claimed_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    where = [
+        *visible(Claim, principal),
+        *matching(
+            Claim,
+            region_code=region_code,
+            status=status,
+            program=program,
+            membership_id=membership_id,
+            external_id=external_id,
+        ),
+        *between(columns.claimed_at, claimed_from, claimed_to),
+    ]
+    return await page(
+        session,
+        Claim,
+        where=where,
+        order_by=[columns.claimed_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=to_public,
     )
-    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.listing import Listing, region_filter
-from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
-from shared.service import SessionDep, wake_relay
+from shared.records import UPSERT_RESPONSES, Page, WriteResult
+from shared.service import SessionDep, answer_write
 
 from social_security.memberships import service
 from social_security.memberships.models import MembershipCreate, MembershipPublic
@@ -43,10 +43,7 @@ async def put_membership(
         data=data,
         secret=request.app.state.settings.person_ref_secret,
     )
-    if result.change is not Change.CREATED:
-        response.status_code = status.HTTP_200_OK
-    wake_relay(request)
-    return result
+    return answer_write(result, request=request, response=response)
 
 
 @router.get("/{membership_id}", response_model=MembershipPublic, responses=PROBLEM_RESPONSES)

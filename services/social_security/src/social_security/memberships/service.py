@@ -12,7 +12,18 @@ from shared.events.social_security import MembershipRegisteredV1, MembershipUpda
 from shared.identifiers import person_ref
 from shared.outbox import enqueue
 from shared.persons import mask_nik, valid_nik
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    between,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from social_security.claims.service import follow_membership
@@ -72,10 +83,7 @@ async def get_membership(
     session: AsyncSession, *, principal: Principal, membership_id: uuid.UUID
 ) -> Membership | None:
     """A membership of the caller's regions, or None."""
-    row = await session.get(Membership, membership_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Membership, principal=principal, record_id=membership_id)
 
 
 async def list_memberships(
@@ -93,28 +101,26 @@ async def list_memberships(
     offset: int,
 ) -> Page[MembershipPublic]:
     """Memberships of the caller's regions, newest starts first."""
-    where = visible(Membership, principal)
     columns = sa.inspect(Membership).columns
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if status is not None:
-        where.append(columns.status == status)
+    where = [
+        *visible(Membership, principal),
+        *matching(
+            Membership,
+            region_code=region_code,
+            status=status,
+            employer_nib=employer_nib,
+            external_id=external_id,
+        ),
+        *between(columns.started_at, started_from, started_to),
+    ]
     if program is not None:
         where.append(columns.programs.contains([program]))
-    if employer_nib is not None:
-        where.append(columns.employer_nib == employer_nib)
-    if started_from is not None:
-        where.append(columns.started_at >= started_from)
-    if started_to is not None:
-        where.append(columns.started_at <= started_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Membership).where(*where))
-    rows = await session.scalars(
-        sa.select(Membership)
-        .where(*where)
-        .order_by(columns.started_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    return await page(
+        session,
+        Membership,
+        where=where,
+        order_by=[columns.started_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=to_public,
     )
-    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES, Problem, ProblemError
 from shared.listing import Listing, region_filter
-from shared.records import UPSERT_RESPONSES, Change, Page, WriteResult
-from shared.service import SessionDep, wake_relay
+from shared.records import UPSERT_RESPONSES, Page, WriteResult
+from shared.service import SessionDep, answer_write
 
 from training.enrollments import service
 from training.enrollments.models import EnrollmentCreate, EnrollmentPublic
@@ -48,10 +48,7 @@ async def put_enrollment(
         data=data,
         secret=request.app.state.settings.person_ref_secret,
     )
-    if result.change is not Change.CREATED:
-        response.status_code = status.HTTP_200_OK
-    wake_relay(request)
-    return result
+    return answer_write(result, request=request, response=response)
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentPublic, responses=PROBLEM_RESPONSES)

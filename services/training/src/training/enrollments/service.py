@@ -17,6 +17,10 @@ from shared.records import (
     Change,
     Page,
     WriteResult,
+    between,
+    get_visible,
+    matching,
+    page,
     region_for_write,
     upsert_record,
     utcnow,
@@ -140,10 +144,7 @@ async def get_enrollment(
     session: AsyncSession, *, principal: Principal, enrollment_id: uuid.UUID
 ) -> Enrollment | None:
     """An enrolment of the caller's regions, or None."""
-    row = await session.get(Enrollment, enrollment_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Enrollment, principal=principal, record_id=enrollment_id)
 
 
 async def list_enrollments(
@@ -162,27 +163,24 @@ async def list_enrollments(
 ) -> Page[EnrollmentPublic]:
     """Enrolments of the caller's regions, newest first."""
     columns = sa.inspect(Enrollment).columns
-    where = visible(Enrollment, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if program_id is not None:
-        where.append(columns.program_id == program_id)
-    if status is not None:
-        where.append(columns.status == status)
-    if certified is not None:
-        where.append(columns.certified == certified)
-    if enrolled_from is not None:
-        where.append(columns.enrolled_at >= enrolled_from)
-    if enrolled_to is not None:
-        where.append(columns.enrolled_at <= enrolled_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(*where))
-    rows = await session.scalars(
-        sa.select(Enrollment)
-        .where(*where)
-        .order_by(columns.enrolled_at.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    where = [
+        *visible(Enrollment, principal),
+        *matching(
+            Enrollment,
+            region_code=region_code,
+            program_id=program_id,
+            status=status,
+            certified=certified,
+            external_id=external_id,
+        ),
+        *between(columns.enrolled_at, enrolled_from, enrolled_to),
+    ]
+    return await page(
+        session,
+        Enrollment,
+        where=where,
+        order_by=[columns.enrolled_at.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=to_public,
     )
-    return Page(items=[to_public(r) for r in rows], total=total or 0, limit=limit, offset=offset)

@@ -9,7 +9,18 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.training import ProgramCreatedV1, ProgramUpdatedV1
 from shared.outbox import enqueue
-from shared.records import Change, Page, WriteResult, region_for_write, upsert_record, visible
+from shared.records import (
+    Change,
+    Page,
+    WriteResult,
+    between,
+    get_visible,
+    matching,
+    page,
+    region_for_write,
+    upsert_record,
+    visible,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from training.db import outbox
@@ -51,10 +62,7 @@ async def get_program(
     session: AsyncSession, *, principal: Principal, program_id: uuid.UUID
 ) -> Program | None:
     """A program of the caller's regions, or None."""
-    row = await session.get(Program, program_id)
-    if row is None or not principal.allows_region(row.region_code):
-        return None
-    return row
+    return await get_visible(session, Program, principal=principal, record_id=program_id)
 
 
 async def list_programs(
@@ -72,26 +80,23 @@ async def list_programs(
 ) -> Page[ProgramPublic]:
     """Programs of the caller's regions, latest start first."""
     columns = sa.inspect(Program).columns
-    where = visible(Program, principal)
-    if region_code is not None:
-        where.append(columns.region_code == region_code)
-    if provider_type is not None:
-        where.append(columns.provider_type == provider_type)
-    if vocational_field is not None:
-        where.append(columns.vocational_field == vocational_field)
-    if starts_from is not None:
-        where.append(columns.start_date >= starts_from)
-    if starts_to is not None:
-        where.append(columns.start_date <= starts_to)
-    if external_id is not None:
-        where.append(columns.external_id == external_id)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Program).where(*where))
-    rows = await session.scalars(
-        sa.select(Program)
-        .where(*where)
-        .order_by(columns.start_date.desc(), columns.id)
-        .limit(limit)
-        .offset(offset)
+    where = [
+        *visible(Program, principal),
+        *matching(
+            Program,
+            region_code=region_code,
+            provider_type=provider_type,
+            vocational_field=vocational_field,
+            external_id=external_id,
+        ),
+        *between(columns.start_date, starts_from, starts_to),
+    ]
+    return await page(
+        session,
+        Program,
+        where=where,
+        order_by=[columns.start_date.desc(), columns.id],
+        limit=limit,
+        offset=offset,
+        convert=ProgramPublic.model_validate,
     )
-    items = [ProgramPublic.model_validate(r) for r in rows]
-    return Page(items=items, total=total or 0, limit=limit, offset=offset)
