@@ -29,6 +29,7 @@ lint: setup
 
 bench: setup
 	$(UV) run --frozen python bench/indicator_latency.py
+	$(UV) run --frozen python bench/write_path.py
 
 clean-state:
 	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/demo-loaded .local/secrets

@@ -4,7 +4,8 @@ Starts its own PostgreSQL, Kafka and platform (under ``.local/bench``, free port
 writes job seekers one after another at light load and, after each 201, polls the
 ``job_seekers_registered`` value of the regency until it has grown by one. The comparator,
 run alongside on the same broker, is the bare Kafka round trip the pipeline cannot beat: a
-raw ``acks=all`` producer to a group consumer with the same fetch settings.
+raw ``acks=all`` producer to a group consumer with the same fetch settings (both as the
+broker's admin, over the same SASL/SCRAM listener the services use).
 
     uv run python bench/indicator_latency.py [--writes 200]
 """
@@ -23,6 +24,7 @@ from datetime import date
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.identifiers import nik_for
+from shared.kafka import KafkaAccess
 from sinergi_local.kafka import ensure_topics
 from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, start_infrastructure
 from sinergi_local.testing import free_port
@@ -73,13 +75,13 @@ async def pipeline_latencies(gateway_url: str, client: dict[str, str], writes: i
         return latencies
 
 
-async def raw_kafka_latencies(bootstrap: str, messages: int) -> list[float]:
+async def raw_kafka_latencies(access: KafkaAccess, messages: int) -> list[float]:
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, [topic])
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await ensure_topics(access, [topic])
+    producer = AIOKafkaProducer(**access.client_options(), acks="all", enable_idempotence=True)
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **access.client_options(),
         group_id=topic,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
@@ -129,7 +131,7 @@ def main() -> None:
         bekasi = next(c for c in demo["clients"] if c["regions"] == ["32.16"])
         credentials = {k: bekasi[k] for k in ("client_id", "client_secret")}
         ours = asyncio.run(pipeline_latencies(config.gateway_url, credentials, args.writes))
-        raw = asyncio.run(raw_kafka_latencies(kafka.bootstrap_servers, args.writes))
+        raw = asyncio.run(raw_kafka_latencies(kafka.admin, args.writes))
     finally:
         platform.stop()
         kafka.stop()

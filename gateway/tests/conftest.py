@@ -1,6 +1,7 @@
 """Fixtures of the gateway tests: a migrated gateway database with registered clients, a
 real upstream service served by uvicorn on a loopback port, and the gateway app wired to
-them (driven in-process through its lifespan and httpx.ASGITransport)."""
+them (driven in-process through its lifespan and httpx.ASGITransport, from any source
+address a test chooses)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from sinergi_local.testing import MigratedDb, free_port
 REGIONAL_ID = "disnaker-32-16"
 REGIONAL_SECRET = "regional-secret-0123456789"
 REGIONAL_SCOPES = ["job-market:read", "job-market:write", "indicators:read"]
+MONITOR_ID = "monitoring-prometheus"
+MONITOR_SECRET = "monitoring-secret-0123456789"
 
 
 class ServedApp:
@@ -134,6 +137,20 @@ def stub_job_market(public_key: Path) -> StubService:
 
 
 @pytest.fixture(scope="module")
+def serve() -> Iterator[Callable[[FastAPI], ServedApp]]:
+    """``serve(app)``: serve an ASGI app with uvicorn on a loopback port until the module ends."""
+    started: list[ServedApp] = []
+
+    def start(app: FastAPI) -> ServedApp:
+        started.append(ServedApp(app).start())
+        return started[-1]
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+@pytest.fixture(scope="module")
 def upstream(jwt_keys: tuple[Path, Path]) -> Iterator[tuple[StubService, ServedApp]]:
     """The stub job-market service, served by uvicorn for the whole module."""
     stub = stub_job_market(jwt_keys[1])
@@ -155,6 +172,14 @@ async def gateway_db(migrated_db: MigratedDb) -> str:
             name="Disnaker Kabupaten Bekasi",
             regions=["32.16"],
             scopes=REGIONAL_SCOPES,
+        )
+        await upsert_client(
+            session,
+            client_id=MONITOR_ID,
+            client_secret=MONITOR_SECRET,
+            name="Prometheus",
+            regions=["*"],
+            scopes=["metrics:read"],
         )
     await engine.dispose()
     return url
@@ -183,19 +208,44 @@ def make_settings(gateway_db: str, jwt_keys: tuple[Path, Path]) -> SettingsFacto
 
 
 GatewayFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[httpx.AsyncClient]]
+AppFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[FastAPI]]
+ClientAt = Callable[..., httpx.AsyncClient]
+
+
+def client_to(app: FastAPI, address: str = "127.0.0.1", **options: Any) -> httpx.AsyncClient:
+    """An HTTP client of ``app`` whose requests come from ``address``."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000), **options)
+    return httpx.AsyncClient(transport=transport, base_url="http://gateway")
 
 
 @pytest.fixture(scope="module")
-def gateway_for() -> GatewayFactory:
+def gateway_app_for() -> AppFactory:
+    """Run a gateway app with these settings (its lifespan started); yields the app."""
+
+    @asynccontextmanager
+    async def run(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            yield app
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def client_at() -> ClientAt:
+    """``client_at(app, address="127.0.0.1", **transport_options)``: a client of a running
+    gateway app, from that source address."""
+    return client_to
+
+
+@pytest.fixture(scope="module")
+def gateway_for(gateway_app_for: AppFactory) -> GatewayFactory:
     """Run a gateway app with these settings; yields an HTTP client talking to it."""
 
     @asynccontextmanager
     async def run(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
-                yield c
+        async with gateway_app_for(settings) as app, client_to(app) as client:
+            yield client
 
     return run
 
@@ -220,6 +270,21 @@ async def regional_token(gateway: httpx.AsyncClient) -> str:
             "grant_type": "client_credentials",
             "client_id": REGIONAL_ID,
             "client_secret": REGIONAL_SECRET,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+async def metrics_token(gateway: httpx.AsyncClient) -> str:
+    """An access token with the scope ``metrics:read`` (a monitoring system's)."""
+    response = await gateway.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": MONITOR_ID,
+            "client_secret": MONITOR_SECRET,
         },
     )
     assert response.status_code == 200, response.text

@@ -167,12 +167,34 @@ async def test_health_names_the_upstreams_that_answer(gateway: httpx.AsyncClient
 
 
 async def test_metrics_count_requests_by_route_prefix_and_status(
-    gateway: httpx.AsyncClient, regional_token: str
+    gateway: httpx.AsyncClient, regional_token: str, metrics_token: str
 ) -> None:
     await gateway.get("/api/v1/job-market/job-seekers/JS-9", headers=_bearer(regional_token))
-    text = (await gateway.get("/metrics")).text
+    response = await gateway.get("/metrics", headers=_bearer(metrics_token))
+    assert response.status_code == 200
+    text = response.text
     assert (
         'sinergi_gateway_requests_total{method="GET",route="/api/v1/job-market",status="404"}'
         in text
     )
     assert 'sinergi_gateway_upstream_errors_total{reason="unavailable",upstream="training"}' in text
+
+
+async def test_metrics_need_a_token_with_the_metrics_read_scope(
+    gateway: httpx.AsyncClient, regional_token: str
+) -> None:
+    anonymous = await gateway.get("/metrics")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert "sinergi_gateway" not in anonymous.text
+
+    # The regional client holds API scopes, not metrics:read.
+    regional = await gateway.get("/metrics", headers=_bearer(regional_token))
+    assert regional.status_code == 403
+    assert "metrics:read" in regional.json()["detail"]
+    assert "sinergi_gateway" not in regional.text
+
+
+async def test_health_stays_public(gateway: httpx.AsyncClient) -> None:
+    assert (await gateway.get("/health")).status_code == 200

@@ -168,3 +168,17 @@ async def test_secrets_are_stored_only_as_argon2id_hashes(
     await engine.dispose()
     assert stored.startswith("$argon2id$")
     assert regional_client["client_secret"] not in stored
+
+
+async def test_a_client_id_the_registry_cannot_hold_is_an_unknown_client(
+    gateway: httpx.AsyncClient,
+) -> None:
+    # NUL cannot be stored in PostgreSQL text, a lone surrogate is not UTF-8: never looked up.
+    for client_id in (b"a%00b", b"%ED%A0%80", b"x" * 10_000):
+        response = await gateway.post(
+            "/oauth/token",
+            content=b"grant_type=client_credentials&client_secret=x&client_id=" + client_id,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "invalid_client"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 import uuid
 from datetime import date
@@ -29,7 +30,7 @@ def test_each_domain_has_one_versioned_topic_and_unique_types() -> None:
         for cls in module.EVENTS:
             assert cls.topic == module.TOPIC
             assert cls.event_type.startswith("id.go.kemnaker.sinergi.")
-            assert cls.event_type.rsplit(".", 1)[1] == "v1"
+            assert re.fullmatch(r"v[1-9][0-9]*", cls.event_type.rsplit(".", 1)[1])
     assert len(EVENT_TYPES) == sum(len(m.EVENTS) for m in DOMAINS)
 
 
@@ -82,3 +83,23 @@ def _value(annotation: typing.Any, name: str) -> typing.Any:
         str: "32.16" if "region" in name else "x",
     }
     return simple[annotation]
+
+
+def test_placement_v1_events_still_parse_beside_v2() -> None:
+    from shared.events.job_market import PlacementRecordedV1, PlacementRecordedV2
+
+    snapshot = {
+        "id": "6f1c2c1e-5d3b-4a1e-9d6b-2f8c9a0b1c2d",
+        "revision": 1,
+        "region_code": "32.16",
+        "person_ref": "a" * 64,
+        "job_seeker_id": "0b8f1c3a-2e4d-4f6a-8b9c-1d2e3f4a5b6c",
+        "vacancy_id": None,
+        "employer_nib": "9120001234567",
+        "placed_at": "2026-10-20",
+        "mechanism": "AKL",
+    }
+    assert PlacementRecordedV1.model_validate(snapshot).job_seeker_id is not None
+    assert (
+        PlacementRecordedV2.model_validate(snapshot | {"job_seeker_id": None}).job_seeker_id is None
+    )

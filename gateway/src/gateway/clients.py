@@ -122,6 +122,11 @@ def normalise_scopes(scopes: Iterable[str]) -> list[str]:
     return [s for s in SCOPES if s in given]
 
 
+def well_formed_client_id(client_id: str) -> bool:
+    """Could ``client_id`` be a registered client's id (the registry's format)?"""
+    return _CLIENT_ID.fullmatch(client_id) is not None
+
+
 def _check_client_id(client_id: str) -> str:
     if not _CLIENT_ID.match(client_id):
         raise InvalidClient(
@@ -282,10 +287,14 @@ async def set_active(session: AsyncSession, *, client_id: str, active: bool) -> 
 
 async def authenticate(session: AsyncSession, *, client_id: str, secret: str) -> Client | None:
     """The active client ``client_id`` if ``secret`` is its secret, else None."""
+    # An id the registry could not hold (NUL, other characters, too long) is not looked up,
+    # but still costs a hash check: it answers like any other unknown client.
     row = (
         (await session.execute(sa.select(clients).where(clients.c.client_id == client_id)))
         .mappings()
         .first()
+        if well_formed_client_id(client_id)
+        else None
     )
     usable = row is not None and row["active"]
     stored: str = row["secret_hash"] if row is not None and usable else _decoy_hash()

@@ -1,5 +1,6 @@
-"""The gateway's Prometheus metrics: requests and latency by route prefix and status, and
-upstream failures.
+"""The gateway's Prometheus metrics: requests and latency by route prefix and status,
+upstream failures and retries, refusals by the rate limits. ``/metrics`` answers only tokens
+with the scope ``metrics:read``.
 
 Each app gets its own registry (built in ``create_app``), so several apps in one process (the
 tests) do not collide in prometheus-client's global registry.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,6 +22,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from shared.http_security import metrics_reader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.routes import resolve
@@ -35,6 +37,8 @@ def route_label(path: str) -> str:
     route = resolve(path)
     if route is not None:
         return route.prefix
+    if path.startswith("/docs/"):
+        return "/docs"
     return path if path in OWN_PATHS else "unmatched"
 
 
@@ -61,6 +65,23 @@ class GatewayMetrics:
             "sinergi_gateway_upstream_errors_total",
             "Upstream requests that failed without an answer",
             ["upstream", "reason"],
+            registry=self.registry,
+        )
+        self.upstream_retries = Counter(
+            "sinergi_gateway_upstream_retries_total",
+            "Requests sent again on a fresh connection after a reused one broke",
+            ["upstream"],
+            registry=self.registry,
+        )
+        self.throttled = Counter(
+            "sinergi_gateway_throttled_total",
+            "Requests refused by a rate limit (api: a client's quota; token: failed logins)",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.rate_limit_errors = Counter(
+            "sinergi_gateway_rate_limit_storage_errors_total",
+            "Rate-limit checks that failed because the database did not answer",
             registry=self.registry,
         )
 
@@ -96,8 +117,8 @@ class MetricsMiddleware:
 router = APIRouter()
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_reader)])
 async def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus exposition of this app's metrics."""
+    """Prometheus exposition of this app's metrics (scope ``metrics:read``)."""
     registry: CollectorRegistry = request.app.state.metrics.registry
     return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,7 +1,9 @@
-"""The gateway database: the registry of API clients (regional systems, ministry services).
+"""The gateway database: the registry of API clients (regional systems, ministry services)
+and the rate-limit state all gateway replicas share.
 
 Only an Argon2id hash of each client secret is stored; the clear secret is shown once when
-the client is created and never again.
+the client is created and never again. The rate-limit tables are UNLOGGED: a counter is
+worthless after a crash, and no WAL is written on every API request.
 """
 
 from __future__ import annotations
@@ -30,6 +32,26 @@ clients = sa.Table(
     sa.Column(
         "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
+)
+
+# Fixed windows of ``limits`` (gateway.limit_storage): hits of a key until expires_at.
+rate_limit_counters = sa.Table(
+    "rate_limit_counters",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("hits", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    prefixes=["UNLOGGED"],
+)
+
+# Moving windows of ``limits``: the time of each entry still inside the key's window.
+rate_limit_entries = sa.Table(
+    "rate_limit_entries",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("entries", ARRAY(sa.DateTime(timezone=True)), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    prefixes=["UNLOGGED"],
 )
 
 

@@ -5,6 +5,12 @@ A client authenticates with its id and secret, either in the form body or with H
 regions. Errors here use the RFC 6749 §5.2 shape (``{"error", "error_description"}`` as
 ``application/json``) rather than RFC 9457: OAuth2 client libraries expect that shape from a
 token endpoint.
+
+Failed authentications are throttled per client id and per source address
+(:class:`gateway.throttling.LoginThrottle`): once either has too many failures in its window,
+attempts are answered 429 ``temporarily_unavailable`` with ``Retry-After``, right secret or not.
+The source address is the ASGI client address; behind a load balancer, run uvicorn with
+``--forwarded-allow-ips`` naming the balancer so that it is the caller's address.
 """
 
 from __future__ import annotations
@@ -18,13 +24,16 @@ from urllib.parse import parse_qs, unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from limits.errors import StorageError
 from pydantic import BaseModel
 from shared.auth import TokenIssuer
-from shared.service import SessionDep
+from shared.db import SessionDep
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clients import authenticate
+from gateway.models import Client
 from gateway.scopes import SCOPE_DESCRIPTIONS
+from gateway.throttling import LoginThrottle, Throttled
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +152,59 @@ def parse_token_request(
     )
 
 
+def too_many_failures(retry_after: int) -> OAuthError:
+    """429: too many failed attempts for this client id or from this address."""
+    error = OAuthError(
+        "temporarily_unavailable",
+        f"too many failed authentication attempts; retry after {retry_after} s",
+        status=429,
+    )
+    error.headers = {"Retry-After": str(retry_after)}
+    return error
+
+
+async def _authenticate(
+    session: AsyncSession,
+    *,
+    request: TokenRequest,
+    throttle: LoginThrottle | None,
+    address: str | None,
+) -> Client | None:
+    if throttle is None:
+        return await authenticate(
+            session, client_id=request.client_id, secret=request.client_secret
+        )
+    try:
+        async with throttle.attempt(client_id=request.client_id, address=address) as attempt:
+            client = await authenticate(
+                session, client_id=request.client_id, secret=request.client_secret
+            )
+            if client is None:
+                attempt.failed()
+            return client
+    except Throttled as exc:
+        log.info("token refused: too many failures for client %r or its address", request.client_id)
+        raise too_many_failures(exc.retry_after) from exc
+    except StorageError as exc:
+        # Without its count the throttle cannot tell whether to admit a guess: refuse.
+        log.warning("token refused: the throttle's storage failed: %r", exc)
+        error = OAuthError("temporarily_unavailable", "try again shortly", status=503)
+        error.headers = {"Retry-After": "5"}
+        raise error from exc
+
+
 async def issue_token(
-    session: AsyncSession, *, request: TokenRequest, issuer: TokenIssuer, ttl: int
+    session: AsyncSession,
+    *,
+    request: TokenRequest,
+    issuer: TokenIssuer,
+    ttl: int,
+    throttle: LoginThrottle | None = None,
+    address: str | None = None,
 ) -> TokenResponse:
-    """Authenticate the client and sign a token for the scopes it asked for (default: all)."""
-    client = await authenticate(session, client_id=request.client_id, secret=request.client_secret)
+    """Authenticate the client (failures throttled) and sign a token for the scopes it asked
+    for (default: all)."""
+    client = await _authenticate(session, request=request, throttle=throttle, address=address)
     if client is None:
         log.info("token refused: client %r failed authentication", request.client_id)
         raise invalid_client(
@@ -199,6 +256,11 @@ def _oauth_error_response(error: OAuthError) -> JSONResponse:
     responses={
         400: {"model": OAuthErrorBody, "description": "Invalid request, grant type or scope"},
         401: {"model": OAuthErrorBody, "description": "Unknown client or wrong secret"},
+        429: {
+            "model": OAuthErrorBody,
+            "description": "Too many failed attempts for this client or from this address; "
+            "wait Retry-After seconds",
+        },
     },
     openapi_extra={"requestBody": {"required": True, "content": {FORM: {"schema": _FORM_SCHEMA}}}},
 )
@@ -215,6 +277,8 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
             request=parsed,
             issuer=request.app.state.issuer,
             ttl=request.app.state.settings.token_ttl_seconds,
+            throttle=request.app.state.login_throttle,
+            address=request.client.host if request.client else None,
         )
     except OAuthError as exc:
         return _oauth_error_response(exc)

@@ -1,4 +1,5 @@
-"""One OpenAPI document of the whole public surface, served at ``/openapi.json`` and ``/docs``.
+"""One OpenAPI document of the whole public surface, served at ``/openapi.json`` (and shown
+by ``/docs``, see :mod:`gateway.docs`).
 
 The gateway's own operations (token endpoint, health) are joined with each upstream's
 ``/openapi.json``. Upstreams expose their routes at the public paths, so paths are merged as
@@ -6,7 +7,8 @@ they are; only paths the route table sends to that upstream are taken. Upstream 
 fetched on demand and kept ``openapi_cache_seconds``; an upstream never reached yet is left
 out and asked again on the next request, and one that stops answering keeps its last
 document. Every secured upstream operation is offered the gateway's two security schemes:
-OAuth2 client credentials (token URL ``/oauth/token``) and a plain Bearer JWT.
+OAuth2 client credentials (token URL ``/oauth/token``) and a plain Bearer JWT, and lists the
+answers the gateway itself may give: 429 (quota used up) and, with a body, 413.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
+from shared.errors import PROBLEM_JSON
 
 from gateway.routes import ROUTES, Route, resolve
 from gateway.scopes import SCOPE_DESCRIPTIONS
@@ -71,13 +73,32 @@ def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     return node
 
 
+# What the gateway itself may answer on a proxied operation, besides the service's answers.
+RATE_LIMITED: dict[str, Any] = {
+    "description": "This client's request quota is used up: retry after Retry-After seconds",
+    "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    "content": {PROBLEM_JSON: {}},
+}
+BODY_TOO_LARGE: dict[str, Any] = {
+    "description": "The request body is larger than the gateway accepts on this path",
+    "content": {PROBLEM_JSON: {}},
+}
+
+
 def _with_gateway_security(path_item: dict[str, Any]) -> dict[str, Any]:
     # Services declare their own Bearer scheme; through the gateway the same token comes from
     # the OAuth2 flow or is pasted as a Bearer token, so Swagger UI offers both.
     result = dict(path_item)
     for method, operation in path_item.items():
         if method in HTTP_METHODS and isinstance(operation, dict) and operation.get("security"):
-            result[method] = {**operation, "security": [{OAUTH2: []}, {BEARER: []}]}
+            responses = {"429": RATE_LIMITED, **operation.get("responses", {})}
+            if "requestBody" in operation:
+                responses = {"413": BODY_TOO_LARGE, **responses}
+            result[method] = {
+                **operation,
+                "security": [{OAUTH2: []}, {BEARER: []}],
+                "responses": responses,
+            }
     return result
 
 
@@ -193,13 +214,3 @@ async def openapi_document(request: Request) -> JSONResponse:
     """The merged OpenAPI document."""
     aggregator: OpenApiAggregator = request.app.state.openapi
     return JSONResponse(await aggregator.document())
-
-
-@router.get("/docs", include_in_schema=False)
-async def swagger_ui() -> HTMLResponse:
-    """Swagger UI over the merged document."""
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title="Sinergi API",
-        swagger_ui_parameters={"persistAuthorization": True},
-    )

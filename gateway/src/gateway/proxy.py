@@ -1,16 +1,24 @@
 """Forwarding public API requests to the domain services.
 
-The gateway checks the Bearer token (a bad or missing one never reaches a service), then
-forwards method, path, query, body and end-to-end headers unchanged, ``Authorization``
-included: each service verifies the token again and applies its scopes and regions. The
-upstream's answer (status, headers, body) comes back unchanged and streamed. One request id
-(``X-Request-ID``, the caller's or a new one) is sent upstream and returned to the caller.
+The gateway checks the Bearer token (a bad or missing one never reaches a service) and the
+client's API quota, then forwards method, path, query, body and end-to-end headers
+unchanged, ``Authorization`` included: each service verifies the token again and applies its
+scopes and regions. The upstream's answer (status, headers, body) comes back unchanged and
+streamed. One request id (``X-Request-ID``, the caller's or a new one) is sent upstream and
+returned to the caller.
+
+Upstream connections are pooled. A service may close a kept-alive connection just as the
+gateway sends the next request on it (uvicorn does so after an application error), and that
+request, quite possibly another client's, would fail without having been answered. Such a
+request (broken before any answer, on a reused connection) is sent once more on a fresh
+connection: safe, because every write is an upsert by ``external_id``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
 
 import httpx
 from fastapi import Request, Response
@@ -21,6 +29,7 @@ from starlette.background import BackgroundTask
 
 from gateway.metrics import GatewayMetrics
 from gateway.routes import resolve
+from gateway.throttling import ApiQuota
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +108,21 @@ def _bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
+# How a request breaks when the server closed its connection while the request was on the way.
+CONNECTION_BROKEN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+class ConnectionTrace:
+    """httpcore's ``trace`` hook on one request: did it open a connection or reuse one?"""
+
+    def __init__(self) -> None:
+        self.reused = True
+
+    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        if event.startswith("connection.connect_tcp."):
+            self.reused = False
+
+
 class Proxy:
     """Send one public request to the upstream its path routes to."""
 
@@ -106,21 +130,30 @@ class Proxy:
         self,
         *,
         client: httpx.AsyncClient,
+        fresh_client: httpx.AsyncClient,
         upstreams: Mapping[str, str],
         verifier: TokenVerifier,
         metrics: GatewayMetrics,
+        quota: ApiQuota | None = None,
+        upload_timeout_seconds: float = 600.0,
     ) -> None:
+        """``fresh_client`` keeps no connection alive: a retry always gets a new one."""
+        self._upload_timeout = upload_timeout_seconds
         self._client = client
+        self._fresh_client = fresh_client
         self._upstreams = {name: url.rstrip("/") for name, url in upstreams.items()}
         self._verifier = verifier
         self._metrics = metrics
+        self._quota = quota
 
     async def forward(self, request: Request) -> Response:
         """Verify the caller's token and answer with the upstream's response."""
         route = resolve(request.url.path)
         if route is None:
             raise ProblemError(404, f"no API at {request.url.path}", kind="not-found")
-        self._verifier.verify(_bearer_token(request.headers.get("authorization")))
+        principal = self._verifier.verify(_bearer_token(request.headers.get("authorization")))
+        if self._quota is not None:
+            await self._quota.hit(principal.client_id)
 
         raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
         query: bytes = request.scope.get("query_string", b"")
@@ -134,12 +167,24 @@ class Proxy:
             scheme=request.url.scheme,
             host=request.headers.get("host"),
         )
-        body = await request.body()
-        outgoing = self._client.build_request(
-            request.method, url, headers=headers, content=body or None
-        )
+        streamed = _is_large(request)
+        if streamed:
+            # An import's file: relayed as it arrives (never held here), on a connection of
+            # its own (a streamed body cannot be sent twice), waiting for the staging.
+            outgoing = self._client.build_request(
+                request.method,
+                url,
+                headers=headers,
+                content=request.stream(),
+                timeout=httpx.Timeout(self._upload_timeout, connect=self._client.timeout.connect),
+            )
+        else:
+            body = await request.body()
+            outgoing = self._client.build_request(
+                request.method, url, headers=headers, content=body or None
+            )
         try:
-            upstream = await self._client.send(outgoing, stream=True)
+            upstream = await self._send(outgoing, route.upstream, replayable=not streamed)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             self._failed(route.upstream, "unavailable", exc)
             raise ProblemError(
@@ -184,9 +229,43 @@ class Proxy:
         response.raw_headers = caller_response_headers(upstream.headers.raw)
         return response
 
+    async def _send(
+        self, outgoing: httpx.Request, upstream: str, *, replayable: bool = True
+    ) -> httpx.Response:
+        """Send on a pooled connection; once more on a fresh one if a reused one broke.
+
+        A body that cannot be sent twice goes on a fresh connection straight away.
+        """
+        if not replayable:
+            return await self._fresh_client.send(outgoing, stream=True)
+        trace = ConnectionTrace()
+        outgoing.extensions = {**outgoing.extensions, "trace": trace}
+        try:
+            return await self._client.send(outgoing, stream=True)
+        except CONNECTION_BROKEN as exc:
+            # On a connection of its own the request itself broke the exchange: no retry.
+            if not trace.reused:
+                raise
+            self._metrics.upstream_retries.labels(upstream).inc()
+            log.info("upstream %s dropped a reused connection (%r); sending again", upstream, exc)
+        return await self._fresh_client.send(outgoing, stream=True)
+
     def _failed(self, upstream: str, reason: str, exc: Exception) -> None:
         self._metrics.upstream_errors.labels(upstream, reason).inc()
         log.warning("upstream %s %s: %r", upstream, reason, exc)
+
+
+IMPORTS_SUFFIX = "/imports"
+"""Paths ending so take an import job's file (a larger body limit, relayed as a stream)."""
+STREAM_ABOVE_BYTES = 1024 * 1024
+
+
+def _is_large(request: Request) -> bool:
+    """Is the body too large to buffer (or of unknown length) on an import path?"""
+    if request.method != "POST" or not request.url.path.endswith(IMPORTS_SUFFIX):
+        return False
+    length = request.headers.get("content-length")
+    return length is None or not length.isdigit() or int(length) > STREAM_ABOVE_BYTES
 
 
 async def proxy_endpoint(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The OAuth2 scopes a client may be granted: read or write, per domain.
+"""The OAuth2 scopes a client may be granted: read or write, per domain, and reading the
+operational metrics.
 
 Services check the scope they need on every route; the gateway only grants them.
 """
@@ -6,6 +7,8 @@ Services check the scope they need on every route; the gateway only grants them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from shared.http_security import METRICS_READ
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
     "job-market:read": "Read job seekers, vacancies and placements of the token's regions",
@@ -17,6 +20,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "social-security:read": "Read social security (BPJS) membership records",
     "social-security:write": "Write social security (BPJS) membership records",
     "indicators:read": "Read labour-market indicators of any region",
+    "audit:read": "Read the audit trail (who wrote or read a record) of the token's regions",
+    METRICS_READ: "Read the Prometheus metrics (/metrics) of the gateway and the services",
 }
 
 SCOPES: tuple[str, ...] = tuple(SCOPE_DESCRIPTIONS)

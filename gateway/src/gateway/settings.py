@@ -1,12 +1,23 @@
-"""The gateway's settings: the shared ones plus where each upstream service listens.
+"""The gateway's settings: the shared ones plus where each upstream service listens and the
+limits the gateway enforces.
 
 Every name keeps the ``SINERGI_`` prefix of :class:`shared.settings.Settings`, e.g.
-``SINERGI_JOB_MARKET_URL`` or ``SINERGI_UPSTREAM_TIMEOUT_SECONDS``.
+``SINERGI_JOB_MARKET_URL``, ``SINERGI_RATE_LIMIT_API`` or ``SINERGI_BODY_LIMIT_BYTES``.
+Rate limits are written as the ``limits`` library parses them: ``"12000/minute"``,
+``"20 per 1 minute"``, ``"5/10 seconds"``.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+from limits import RateLimitItem, parse
+from pydantic import field_validator
 from shared.settings import Settings
+
+MIB = 1024 * 1024
+
+LimitName = Literal["api", "token_failures_per_client", "token_failures_per_address"]
 
 
 class GatewaySettings(Settings):
@@ -24,6 +35,40 @@ class GatewaySettings(Settings):
     # How long an upstream's OpenAPI document is reused before it is fetched again.
     openapi_cache_seconds: float = 300.0
 
+    # Rate limits, kept in the gateway database so that every replica counts the same hits.
+    rate_limit_enabled: bool = True
+    # Proxied /api requests per client (the token's ``sub``), fixed window. 200 a second
+    # sustained: far above what one regional system sends (the demo year's busiest client
+    # writes 1,613 records in all); bulk loads belong to import jobs.
+    rate_limit_api: str = "12000/minute"
+    # Failed POST /oauth/token authentications, moving window: the attempt after this many
+    # is refused with 429 until the oldest failure leaves the window, right secret or not.
+    rate_limit_token_failures_per_client: str = "20/minute"  # noqa: S105 (a limit)
+    rate_limit_token_failures_per_address: str = "20/minute"  # noqa: S105 (a limit)
+    # A rate-limit query that takes longer fails; the API then serves without the limit.
+    rate_limit_storage_timeout_seconds: float = 2.0
+    # How often rows of ended windows are removed from the database.
+    rate_limit_purge_seconds: float = 300.0
+
+    # Largest request body (bytes) by default, and for paths under a prefix (the longest
+    # matching prefix wins), e.g. SINERGI_BODY_LIMIT_BY_PREFIX='{"/api/v1/imports": 104857600}'.
+    body_limit_bytes: int = MIB
+    body_limit_by_prefix: dict[str, int] = {}
+    # The file of an import job (POST .../{collection}/imports), streamed to the service.
+    import_body_limit_bytes: int = 200 * MIB
+    # An upload is answered once the service has read and staged the whole file.
+    import_timeout_seconds: float = 600.0
+
+    @field_validator(
+        "rate_limit_api",
+        "rate_limit_token_failures_per_client",
+        "rate_limit_token_failures_per_address",
+    )
+    @classmethod
+    def _parsable_limit(cls, value: str) -> str:
+        parse(value)  # raises ValueError on a malformed limit
+        return value
+
     def upstream_urls(self) -> dict[str, str]:
         """Base URL of each upstream, by the upstream names of the route table."""
         return {
@@ -33,3 +78,7 @@ class GatewaySettings(Settings):
             "social_security": self.social_security_url,
             "aggregation": self.aggregation_url,
         }
+
+    def limit(self, name: LimitName) -> RateLimitItem:
+        """One of the ``rate_limit_*`` settings as a ``limits`` item."""
+        return parse(str(getattr(self, f"rate_limit_{name}")))

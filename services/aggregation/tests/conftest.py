@@ -52,6 +52,7 @@ from shared.events.training import (
     ProgramUpdatedV1,
 )
 from shared.inbox import IdempotentConsumer
+from shared.kafka import KafkaAccess
 from shared.regions import registry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -328,7 +329,8 @@ async def sessions(aggregation_db: str) -> AsyncIterator[async_sessionmaker[Asyn
 def consumer(sessions: async_sessionmaker[AsyncSession]) -> IdempotentConsumer:
     """The service's consumer on the test database; tests call its ``apply`` with records."""
     # apply() never talks to Kafka, so the bootstrap address is never dialled.
-    return build_consumer(sessions=sessions, bootstrap="127.0.0.1:9")
+    unused = KafkaAccess(bootstrap="127.0.0.1:9", username="unused", password="unused")
+    return build_consumer(sessions=sessions, kafka=unused)
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ async def test_an_accident_is_reported_once_and_published_without_nik_or_name(
     }
 
 
-async def test_reading_an_accident_masks_the_victims_nik(
+async def test_reading_an_accident_shows_no_part_of_the_victims_nik(
     app_client: httpx.AsyncClient,
     token: Headers,
     accident: Builder,
@@ -74,7 +74,6 @@ async def test_reading_an_accident_masks_the_victims_nik(
     nik = body["victims"][0]["nik"]
     assert read["victims"] == [
         {
-            "nik_masked": nik[:6] + "******" + nik[-4:],
             "full_name": "Agus Pratama",
             "birth_date": "1991-04-23",
             "sex": "M",
@@ -159,3 +158,34 @@ async def test_invalid_accidents_get_a_problem_naming_the_field_and_write_nothin
         assert response.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in response.json()["errors"]] == [field]
     assert [await count_rows(t) for t in ("accidents", "accident_victims", "outbox")] == before
+
+
+async def test_search_by_a_victims_nik_in_the_body_finds_the_callers_accidents_only(
+    app_client: httpx.AsyncClient, token: Headers, accident: Builder, registered_company: Register
+) -> None:
+    company = await registered_company()
+    body = accident(company_nib=company["nib"])
+    created = (await app_client.post(URL, json=body, headers=token("32.16"))).json()
+    nik = body["victims"][0]["nik"]
+    found = await app_client.post(f"{URL}/search", json={"nik": nik}, headers=token("32.16"))
+    assert found.status_code == 200, found.text
+    assert created["id"] in [item["id"] for item in found.json()["items"]]
+    assert nik not in found.text
+    elsewhere = await app_client.post(f"{URL}/search", json={"nik": nik}, headers=token("32.73"))
+    assert elsewhere.json()["items"] == []
+
+
+async def test_every_mistake_of_an_accident_is_named_in_one_problem(
+    app_client: httpx.AsyncClient, token: Headers, accident: Builder
+) -> None:
+    body = accident(company_nib="9999999999999")  # registered nowhere
+    victim = body["victims"][0]
+    body["victims"] = [
+        victim | {"nik": victim["nik"][:6] + "999999" + victim["nik"][12:]},  # no such date
+        victim | {"sex": "F"},  # disagrees with the NIK
+    ]
+    body["lost_days"] = "3"  # a string is not a number
+    response = await app_client.post(URL, json=body, headers=token("32.16"))
+    assert response.status_code == 422, response.text
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"company_nib", "victims.0.nik", "victims.1.sex", "lost_days"}

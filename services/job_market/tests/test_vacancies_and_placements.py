@@ -106,7 +106,7 @@ async def test_placement_of_an_unknown_person_or_vacancy_is_rejected(
         "mechanism": "AKAD",
         "region_code": "32.16",
     }
-    response = await app_client.post(PLACEMENTS, json=body, headers=headers)
+    response = await app_client.post(PLACEMENTS, json=body | {"mechanism": "AKL"}, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "nik"
     nik = await registered(app_client, headers, job_seeker)
@@ -119,3 +119,30 @@ async def test_placement_of_an_unknown_person_or_vacancy_is_rejected(
         PLACEMENTS, json=body | {"nik": nik, "mechanism": "XYZ"}, headers=headers
     )
     assert response.json()["errors"][0]["field"] == "mechanism"
+
+
+async def test_a_job_seeker_of_another_region_is_never_revealed_nor_linked(
+    app_client: httpx.AsyncClient, token: Headers, job_seeker: Builder
+) -> None:
+    bandung = token("32.73")
+    elsewhere = await registered(app_client, bandung, job_seeker, region_code="32.73")
+    nobody = nik_for(district="32.73.01", birth_date=date(1985, 5, 5), sex="M", serial=42)
+    body = {
+        "employer_nib": "9120001234567",
+        "placed_at": "2026-10-20",
+        "mechanism": "AKL",
+        "region_code": "32.16",
+    }
+    answers = []
+    for nik in (elsewhere, nobody):
+        one = body | {"external_id": f"P-{uuid.uuid4().hex[:10]}", "nik": nik}
+        answers.append(await app_client.post(PLACEMENTS, json=one, headers=token("32.16")))
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].json()["errors"] == answers[1].json()["errors"]
+    # Between regions (AKAD) the placement is accepted either way, linked to no one's record.
+    for nik in (elsewhere, nobody):
+        one = body | {"external_id": f"P-{uuid.uuid4().hex[:10]}", "nik": nik, "mechanism": "AKAD"}
+        created = await app_client.post(PLACEMENTS, json=one, headers=token("32.16"))
+        assert created.status_code == 201, created.text
+        read = await app_client.get(f"{PLACEMENTS}/{created.json()['id']}", headers=token("32.16"))
+        assert read.json()["job_seeker_id"] is None

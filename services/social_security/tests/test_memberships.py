@@ -195,8 +195,7 @@ async def test_reads_are_scoped_to_the_token_regions(
     binjai = (await app_client.post(URL, json=binjai_body, headers=token("*"))).json()
     own = await app_client.get(f"{URL}/{bekasi['id']}", headers=bekasi_client)
     assert own.status_code == 200
-    assert own.json()["nik_masked"].startswith("321601******")
-    assert "nik" not in own.json() and "person_ref" not in own.json()
+    assert not any("nik" in key for key in own.json()) and "person_ref" not in own.json()
     bandung = token("32.73", client_id="disnaker-bandung")
     other = await app_client.get(f"{URL}/{bekasi['id']}", headers=bandung)
     assert other.status_code == 404
@@ -263,3 +262,20 @@ async def test_tokens_are_required_and_scopes_enforced(
     other_domain = token("*", scopes=("job-market:read", "job-market:write"))
     assert (await app_client.get(URL, headers=other_domain)).status_code == 403
     assert (await app_client.post(URL, json=membership(), headers=other_domain)).status_code == 403
+
+
+async def test_search_by_nik_in_the_body_finds_the_callers_memberships_only(
+    app_client: httpx.AsyncClient, token: Headers, membership: Builder
+) -> None:
+    body = membership()
+    created = (await app_client.post(URL, json=body, headers=token("32.16"))).json()
+    found = await app_client.post(
+        f"{URL}/search", json={"nik": body["nik"]}, headers=token("32.16")
+    )
+    assert found.status_code == 200, found.text
+    assert created["id"] in [item["id"] for item in found.json()["items"]]
+    assert body["nik"] not in found.text
+    elsewhere = await app_client.post(
+        f"{URL}/search", json={"nik": body["nik"]}, headers=token("32.73")
+    )
+    assert elsewhere.json()["items"] == []

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from shared.events.training import TOPIC
 from shared.identifiers import person_ref
-from shared.kafka import make_consumer
 from shared.settings import Settings
+from sinergi_local.testing import event_reader
 
 Headers = Callable[..., dict[str, str]]
 Builder = Callable[..., dict[str, Any]]
@@ -128,7 +128,7 @@ async def test_events_carry_person_ref_and_never_the_nik_or_name(
     course = await a_program(app_client, token("32.16"), program)
     body = enrollment(course["external_id"], full_name="Wahyuni Kusumawardhani")
     created = (await app_client.post(URL, json=body, headers=token("32.16"))).json()
-    consumer = make_consumer(service_settings.kafka_bootstrap, TOPIC, group_id=uuid.uuid4().hex)
+    consumer = event_reader(service_settings, TOPIC)
     await consumer.start()
     try:
         found = None
@@ -253,8 +253,9 @@ async def test_reads_are_scoped_to_the_token_regions(
     bekasi = (await app_client.post(URL, json=body, headers=token("32.16"))).json()
     own = await app_client.get(f"{URL}/{bekasi['id']}", headers=token("32.16"))
     assert own.status_code == 200
-    assert own.json()["nik_masked"] == body["nik"][:6] + "******" + body["nik"][-4:]
-    assert "nik" not in own.json() and own.json()["program_id"] == course["id"]
+    assert not any("nik" in key for key in own.json())
+    assert body["nik"][-4:] not in own.text.replace(bekasi["id"], "").replace(course["id"], "")
+    assert own.json()["program_id"] == course["id"]
     other = await app_client.get(f"{URL}/{bekasi['id']}", headers=token("32.73"))
     assert other.status_code == 404
     assert other.headers["content-type"] == "application/problem+json"
@@ -310,3 +311,21 @@ async def test_tokens_are_required_and_scopes_enforced(
     assert response.status_code == 403
     assert (await app_client.get(URL, headers=read_only)).status_code == 200
     assert (await app_client.get(URL, headers=token("32.16", scopes=()))).status_code == 403
+
+
+async def test_search_by_nik_in_the_body_finds_the_callers_enrolments_only(
+    app_client: httpx.AsyncClient, token: Headers, program: Builder, enrollment: Builder
+) -> None:
+    course = await a_program(app_client, token("32.16"), program)
+    body = enrollment(course["external_id"])
+    created = (await app_client.post(URL, json=body, headers=token("32.16"))).json()
+    found = await app_client.post(
+        f"{URL}/search", json={"nik": body["nik"]}, headers=token("32.16")
+    )
+    assert found.status_code == 200, found.text
+    assert created["id"] in [item["id"] for item in found.json()["items"]]
+    assert body["nik"] not in found.text
+    elsewhere = await app_client.post(
+        f"{URL}/search", json={"nik": body["nik"]}, headers=token("32.73")
+    )
+    assert elsewhere.json()["items"] == []

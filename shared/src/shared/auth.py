@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared import context
 from shared.errors import ProblemError
 
 ALL_REGIONS = "*"
@@ -119,14 +120,18 @@ def unauthorized(detail: str) -> ProblemError:
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /oauth/token")
 
 
-def _principal(
+async def _principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    # Async so that it runs in the request's own context: the caller it remembers there is
+    # who the audit trail names.
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("a Bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(credentials.credentials)
+    principal = verifier.verify(credentials.credentials)
+    context.set_caller(principal)
+    return principal
 
 
 class RequireScope:

@@ -7,7 +7,7 @@ A 422 carries an ``errors`` list with one entry per offending field, each naming
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 # Connection-level failures of PostgreSQL (server down, restarting, unreachable).
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, OSError)
@@ -87,9 +89,13 @@ def field_error(field: str, detail: str) -> FieldError:
 
 def invalid(field: str, detail: str) -> ProblemError:
     """A 422 problem about one field."""
-    return ProblemError(
-        422, f"{field}: {detail}", kind="validation", errors=[field_error(field, detail)]
-    )
+    return validation_problem([field_error(field, detail)])
+
+
+def validation_problem(errors: Sequence[FieldError]) -> ProblemError:
+    """A 422 problem listing every invalid field."""
+    names = ", ".join(dict.fromkeys(e.field for e in errors))
+    return ProblemError(422, f"Invalid fields: {names}", kind="validation", errors=errors)
 
 
 def problem_response(
@@ -126,14 +132,27 @@ def _location_to_field(loc: Sequence[str | int]) -> str:
 
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        field_error(_location_to_field(e.get("loc", ())), str(e.get("msg", "invalid")))
-        for e in exc.errors()
-    ]
-    names = ", ".join(dict.fromkeys(e.field for e in errors))
-    return problem_response(
-        request, 422, f"Invalid fields: {names}", kind="validation", errors=errors
-    )
+    errors = [schema_error(e) for e in exc.errors()]
+    # The body's rule checks ran before its schema was validated (shared.rules): one answer
+    # names every problem; a field the schema refused is not checked twice.
+    refused = {e.field for e in errors}
+    rule_errors: list[FieldError] = getattr(request.state, "rule_errors", [])
+    errors += [e for e in rule_errors if e.field not in refused]
+    problem = validation_problem(errors)
+    return problem_response(request, 422, problem.detail, kind="validation", errors=problem.errors)
+
+
+def schema_error(error: Mapping[str, Any]) -> FieldError:
+    """The field error of one pydantic error (an item of ``ValidationError.errors()``)."""
+    return field_error(_location_to_field(error.get("loc", ())), _message(error))
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    # pydantic prefixes the message of a validator's ValueError with "Value error, ".
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "extra_forbidden":
+        return "unknown field: this record has no such field"
+    return message.removeprefix("Value error, ")
 
 
 async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -151,24 +170,85 @@ async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    headers = dict(exc.headers) if exc.headers else None
-    return problem_response(request, exc.status_code, str(exc.detail), headers=headers)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's 400 for a JSON body that is not UTF-8: a body problem like any other.
+        problem = invalid("body", "the body is not UTF-8 encoded JSON")
+        return problem_response(
+            request, 422, problem.detail, kind="validation", errors=problem.errors
+        )
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        # Starlette's Allow names the methods of the first route matching the path only.
+        allowed = allowed_methods(request.app.router.routes, request.scope)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
+    return problem_response(request, exc.status_code, str(exc.detail), headers=headers or None)
+
+
+def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route accepts at the scope's path."""
+    found: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI's lazily included router
+        if included is not None:
+            found |= allowed_methods(included.routes, scope)
+            continue
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(scope)[0] is not Match.NONE:
+            found |= set(methods)
+    return found
+
+
+def sqlstate(exc: BaseException) -> str:
+    """The PostgreSQL SQLSTATE of a database error ('' when there is none)."""
+    original = getattr(exc, "orig", None)
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    cause = getattr(original, "__cause__", None)
+    return str(code or getattr(cause, "sqlstate", "") or "")
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DATABASE_UNAVAILABLE):
+    # Database errors are logged by type and SQLSTATE only: their messages and causes can
+    # quote statement parameters (NIKs, names).
+    if isinstance(exc, DATABASE_UNAVAILABLE) and not _is_data_error(exc):
         # The transaction never committed: nothing was written, and the same request can be
         # sent again (writes are upserts by external_id).
-        log.warning("database unavailable on %s: %s", request.url.path, exc)
-        return problem_response(
-            request,
-            503,
-            "The database is unavailable; nothing was written. Retry the request.",
-            kind="unavailable",
-            headers={"Retry-After": "5"},
-        )
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return _unavailable(request, "The database is unavailable; nothing was written.")
+    if isinstance(exc, sa_exc.DBAPIError):
+        state = sqlstate(exc)
+        log.error("database error %s (SQLSTATE %s)", type(exc).__name__, state or "unknown")
+        if state == "57014":  # query_canceled: the statement timeout
+            return _unavailable(request, "The request took too long and was cancelled.")
+        if state.startswith("22"):  # data exception: a value the column cannot hold
+            return problem_response(
+                request, 422, "A value cannot be stored; nothing was written.", kind="validation"
+            )
+        if state.startswith("23"):  # integrity: a concurrent write of the same record
+            return problem_response(
+                request,
+                409,
+                "The record changed concurrently; nothing was written. Retry the request.",
+                kind="conflict",
+            )
+        return problem_response(request, 500, "Internal error; the request was not applied.")
+    log.error("unhandled error %s", type(exc).__name__, exc_info=exc)
     return problem_response(request, 500, "Internal error; the request was not applied.")
+
+
+def _is_data_error(exc: Exception) -> bool:
+    state = sqlstate(exc) if isinstance(exc, sa_exc.DBAPIError) else ""
+    return state[:2] in {"22", "23"} or state == "57014"
+
+
+def _unavailable(request: Request, detail: str) -> JSONResponse:
+    return problem_response(
+        request,
+        503,
+        detail + " Retry the request.",
+        kind="unavailable",
+        headers={"Retry-After": "5"},
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -176,6 +256,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ProblemError, _problem_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    # Database errors have their own handlers: an answered error must not close the
+    # connection, which only the handler of last resort (``Exception``) does.
+    for database_error in (sa_exc.DBAPIError, *DATABASE_UNAVAILABLE):
+        app.add_exception_handler(database_error, _unhandled_handler)
     app.add_exception_handler(Exception, _unhandled_handler)
 
 

@@ -4,6 +4,11 @@ Kafka delivers at least once. Each event's id goes into ``inbox`` in the same tr
 the projection change it causes, so a redelivered event finds its id there and changes
 nothing. Offsets are committed to Kafka only after the database commit; a crash in between
 means a redelivery, which the inbox absorbs.
+
+A consumer may be given ``verify``: an event it finds wrong (e.g. a ``source`` that does not own
+the topic it came from) is refused before it touches the database, counted as rejected and
+logged without its payload; its offset advances like any other. It is not written to the inbox
+either, so a forged event cannot take the id of a genuine one.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events.envelope import CloudEvent
-from shared.kafka import make_consumer
+from shared.kafka import KafkaAccess, make_consumer
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+Verify = Callable[[str, CloudEvent], str | None]
+"""``verify(topic, event)``: why the event must not be applied, or None when it may be."""
 
 CONSUMED = Counter("sinergi_events_consumed_total", "Events applied", ["type"])
 DUPLICATES = Counter("sinergi_events_duplicate_total", "Redelivered events ignored")
@@ -58,15 +65,17 @@ class IdempotentConsumer:
         *,
         sessions: async_sessionmaker[AsyncSession],
         inbox: sa.Table,
-        bootstrap: str,
+        kafka: KafkaAccess,
         topics: list[str],
         group_id: str,
         handlers: Mapping[str, Handler],
         on_applied: Callable[[], None] | None = None,
+        verify: Verify | None = None,
     ) -> None:
         self._sessions = sessions
         self._inbox = inbox
-        self._bootstrap = bootstrap
+        self._kafka = kafka
+        self._verify = verify
         self._topics = topics
         self._group_id = group_id
         self._handlers = handlers
@@ -78,7 +87,7 @@ class IdempotentConsumer:
         """Consume until ``stop``; restart the Kafka client after faults."""
         backoff = 0.5
         while not self._stopping:
-            consumer = make_consumer(self._bootstrap, *self._topics, group_id=self._group_id)
+            consumer = make_consumer(self._kafka, *self._topics, group_id=self._group_id)
             try:
                 await consumer.start()
                 self._consumer = consumer
@@ -118,8 +127,20 @@ class IdempotentConsumer:
             event = CloudEvent.from_bytes(record.value or b"")
         except ValidationError as exc:
             REJECTED.inc()
-            log.error("undecodable record %s@%s: %s", record.topic, record.offset, exc)
+            log.error("undecodable record %s@%s: %s", record.topic, record.offset, _reason(exc))
             return
+        if self._verify is not None:
+            problem = self._verify(record.topic, event)
+            if problem is not None:
+                REJECTED.inc()
+                log.error(
+                    "event %s@%s:%s refused: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    problem,
+                )
+                return
         handler = self._handlers.get(event.type)
         status = "applied" if handler else "ignored"
         row = {
@@ -147,14 +168,24 @@ class IdempotentConsumer:
         except (ValidationError, ValueError, KeyError) as exc:
             # A malformed event must not block the partition: record why and go on.
             REJECTED.inc()
-            log.error("event %s (%s) rejected: %s", event.id, event.type, exc)
+            log.error("event %s (%s) rejected: %s", event.id, event.type, _reason(exc))
             await session.execute(
                 sa.update(self._inbox)
                 .where(self._inbox.c.event_id == event.id)
-                .values(status="rejected", error=str(exc)[:2000])
+                .values(status="rejected", error=_reason(exc)[:2000])
             )
             return
         CONSUMED.labels(event.type).inc()
 
 
-__all__ = ["Handler", "IdempotentConsumer", "inbox_table"]
+def _reason(exc: Exception) -> str:
+    """Why an event failed, without the values it carried (a ValidationError quotes them)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['type']}"
+            for error in exc.errors(include_input=False)
+        )
+    return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = ["Handler", "IdempotentConsumer", "Verify", "inbox_table"]

@@ -3,17 +3,76 @@
 aiokafka's defaults (acks=1, no idempotence, auto-commit) can lose or reorder events; the
 platform always produces with ``acks="all"`` and idempotence, and commits consumer offsets
 itself after the database commit.
+
+Every client authenticates: ``KafkaAccess`` is where to connect and as whom (SASL/SCRAM
+username and password, over plaintext locally or TLS in production). What a principal may do
+is the broker's business (ACLs): a domain service's relay may only write its own topic.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 
-def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+@dataclass(frozen=True)
+class KafkaAccess:
+    """Where a client connects and as whom."""
+
+    bootstrap: str
+    username: str
+    password: str = field(repr=False)
+    security_protocol: str = "SASL_PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    ssl_cafile: Path | None = None
+    """CA bundle that signed the brokers' certificates (``SSL``/``SASL_SSL``); None: system CAs."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KafkaAccess:
+        """The process's own Kafka identity (``SINERGI_KAFKA_*``); required outside development."""
+        if not settings.is_development and not (
+            settings.kafka_username and settings.kafka_password
+        ):
+            raise ValueError("SINERGI_KAFKA_USERNAME and SINERGI_KAFKA_PASSWORD must be set")
+        return cls(
+            bootstrap=settings.kafka_bootstrap,
+            username=settings.kafka_username,
+            password=settings.kafka_password,
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            ssl_cafile=settings.kafka_ssl_cafile,
+        )
+
+    def client_options(self) -> dict[str, Any]:
+        """The keyword arguments every aiokafka client takes for this access."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL_"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=self.password,
+            )
+        if self.security_protocol in {"SSL", "SASL_SSL"}:
+            cafile = str(self.ssl_cafile) if self.ssl_cafile is not None else None
+            options["ssl_context"] = create_ssl_context(cafile=cafile)
+        return options
+
+
+def make_producer(access: KafkaAccess, *, client_id: str) -> AIOKafkaProducer:
     """An idempotent producer whose sends complete only once every in-sync replica has them."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **access.client_options(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -23,11 +82,14 @@ def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
     )
 
 
-def make_consumer(bootstrap: str, *topics: str, group_id: str) -> AIOKafkaConsumer:
-    """A group consumer that never commits on its own and starts at the oldest event."""
+def make_consumer(access: KafkaAccess, *topics: str, group_id: str | None) -> AIOKafkaConsumer:
+    """A consumer that never commits on its own and starts at the oldest event.
+
+    ``group_id=None`` reads without a consumer group (nothing to commit, no group ACL needed).
+    """
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap,
+        **access.client_options(),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -35,3 +97,8 @@ def make_consumer(bootstrap: str, *topics: str, group_id: str) -> AIOKafkaConsum
         max_poll_records=500,
         isolation_level="read_committed",
     )
+
+
+def make_admin(access: KafkaAccess, *, client_id: str = "sinergi-admin") -> AIOKafkaAdminClient:
+    """An admin client (topics, consumer groups); what it may do is up to the broker's ACLs."""
+    return AIOKafkaAdminClient(**access.client_options(), client_id=client_id)

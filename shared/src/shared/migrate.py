@@ -56,7 +56,7 @@ def run_env(metadata: sa.MetaData) -> None:
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_engine(url, pool_size=1)
+        engine = create_engine(url, pool_size=1, statement_timeout_ms=0)
         async with engine.connect() as conn:
             await conn.run_sync(migrate)
             await conn.commit()

@@ -1,28 +1,31 @@
-"""Rules every pushed record about a person shares: its NIK checked, then masked on read."""
+"""Finding the records of a person by NIK without putting the NIK in a URL or an answer.
+
+Reads carry no part of the NIK. A system that needs "every job seeker with this NIK" sends the
+NIK in the body of a ``POST .../search``; the service turns it into the person's ``person_ref``
+(the keyed hash every record about a person carries) and lists the caller's records with it.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from pydantic import BaseModel, Field
 
 from shared.errors import invalid
-from shared.identifiers import NikMismatch, Sex, check_nik
+from shared.identifiers import NikMismatch, compact_nik, person_ref
+from shared.input import STRICT_INPUT, Text
 from shared.regions import registry
 
 
-def valid_nik(nik: str, *, birth_date: date, sex: Sex, field: str = "nik") -> str:
-    """The compact NIK, or a 422 naming the field that disagrees.
+class NikSearch(BaseModel):
+    """The body of a search by NIK."""
 
-    ``field`` names the NIK in the request (``nik``, or ``victims.0.nik`` in a nested list); a
-    disagreeing ``birth_date`` or ``sex`` is named beside it (``victims.0.birth_date``).
-    """
+    model_config = STRICT_INPUT
+
+    nik: Text = Field(min_length=1, max_length=32, description="The 16-digit NIK to look for")
+
+
+def searched_person_ref(search: NikSearch, *, secret: str) -> str:
+    """The ``person_ref`` of the searched NIK, or a 422 when the NIK is malformed."""
     try:
-        return check_nik(nik, birth_date=birth_date, sex=sex, regions=registry())
+        return person_ref(compact_nik(search.nik, regions=registry()), secret=secret)
     except NikMismatch as exc:
-        parent, _, _ = field.rpartition(".")
-        name = field if exc.field == "nik" else (f"{parent}.{exc.field}" if parent else exc.field)
-        raise invalid(name, str(exc)) from exc
-
-
-def mask_nik(nik: str) -> str:
-    """Show the district and serial only: enough for a clerk to recognise the record."""
-    return nik[:6] + "******" + nik[-4:]
+        raise invalid("nik", str(exc)) from exc

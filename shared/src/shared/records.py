@@ -5,6 +5,8 @@ platform id (``id``, a UUID), and a ``revision`` that grows with each real chang
 same request changes nothing and publishes nothing; a changed request updates the row and
 bumps the revision. Region rules are the caller's: both the stored region and the new one must
 be in the token's regions, and reads (one record, or a filtered page) see only those regions.
+Every write, and every read of a table holding personal data, leaves its audit-trail rows
+(``shared.audit``): a write's in its own transaction, a read's committed before the answer.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from shared.audit import trail
+from shared.audit.table import Action
 from shared.auth import Principal
 from shared.errors import PROBLEM_RESPONSES, ProblemError, invalid
 from shared.regions import registry
@@ -111,6 +115,7 @@ async def upsert_record(
         if inserted is not None:
             created = await session.get(model, inserted)
             assert created is not None
+            trail.note_write(session, created, principal=principal, previous_revision=None)
             return created, Change.CREATED
         # Another request inserted the same record a moment ago: update it instead.
         row = await _locked(session, model, key)
@@ -120,6 +125,7 @@ async def upsert_record(
         raise ProblemError(
             403, f"record {external_id} belongs to region {stored_region}", kind="forbidden"
         )
+    trail.note_write(session, row, principal=principal, previous_revision=row.revision)
     changed = {name: value for name, value in values.items() if getattr(row, name) != value}
     if not changed:
         return row, Change.UNCHANGED
@@ -150,9 +156,13 @@ async def get_visible(
     session: AsyncSession, model: type[V], *, principal: Principal, record_id: uuid.UUID
 ) -> V | None:
     """The ``model`` record ``record_id`` if it is in the caller's regions, else None."""
+    began = trail.began_here(session)
     row = await session.get(model, record_id)
     if row is None or not principal.allows_region(row.region_code):
         return None
+    await trail.record_reads(
+        session, model, [row], action=Action.READ, principal=principal, commit=began
+    )
     return row
 
 
@@ -191,13 +201,22 @@ async def rows_and_total(
     order_by: Sequence[sa.ColumnElement[Any]],
     limit: int,
     offset: int,
+    action: Action = Action.LIST,
+    principal: Principal | None = None,
 ) -> tuple[list[R], int]:
-    """One page of ``model`` rows matching ``where``, and how many match in all."""
+    """One page of ``model`` rows matching ``where``, and how many match in all.
+
+    The page is audited as ``action`` by ``principal`` (default: the request's caller).
+    """
+    began = trail.began_here(session)
     total = await session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-    rows = await session.scalars(
-        sa.select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+    rows = list(
+        await session.scalars(
+            sa.select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+        )
     )
-    return list(rows), total or 0
+    await trail.record_reads(session, model, rows, action=action, principal=principal, commit=began)
+    return rows, total or 0
 
 
 async def page(

@@ -2,7 +2,8 @@
 
 ``create_service_app`` wires settings, the database engine, JWT verification, RFC 9457 errors,
 request ids, ``/health`` and ``/metrics``, and runs the outbox relay beside the API so that
-events leave as soon as their transaction commits. ``answer_write`` is how every upsert
+events leave as soon as their transaction commits; with an ``audit_log`` table, also the audit
+trail's listing for officers and its sealer. ``answer_write`` is how every upsert
 endpoint answers.
 """
 
@@ -13,7 +14,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
@@ -22,9 +23,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import context
+from shared.audit import trail
+from shared.audit.chain import AuditSealer
+from shared.audit.router import audit_router
 from shared.auth import TokenVerifier
+from shared.crypto import Keyring, use_keyring
 from shared.db import create_engine, session_factory
+from shared.entities import Entity
 from shared.errors import install_problem_handlers
+from shared.http_security import SecurityHeadersMiddleware, metrics_reader
+from shared.imports.router import imports_router
+from shared.imports.table import ImportTables
+from shared.imports.worker import ImportWorker
+from shared.kafka import KafkaAccess
+from shared.listing import refuse_unknown_query
+from shared.logs import configure_logging
 from shared.outbox import OutboxRelay
 from shared.records import Change, WriteResult
 from shared.settings import Settings
@@ -45,7 +59,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        request_id = headers.get(REQUEST_ID.encode(), b"").decode() or str(uuid.uuid4())
+        request_id = _usable_id(headers.get(REQUEST_ID.encode(), b"")) or str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
@@ -57,16 +71,14 @@ class RequestIdMiddleware:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with context.serving(request_id):
+            await self.app(scope, receive, send_with_id)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One database session per request."""
-    async with request.app.state.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+def _usable_id(raw: bytes) -> str | None:
+    # A caller's id is echoed into logs and headers: short printable ASCII only.
+    text = raw.decode("latin-1")
+    return text if 0 < len(text) <= 128 and text.isascii() and text.isprintable() else None
 
 
 def wake_relay(request: Request) -> None:
@@ -76,8 +88,11 @@ def wake_relay(request: Request) -> None:
         relay.wake()
 
 
-def answer_write(result: WriteResult, *, request: Request, response: Response) -> WriteResult:
-    """Answer an upsert: 201 for a new record, else 200; wake the relay for its events."""
+async def answer_write(
+    result: WriteResult, *, session: AsyncSession, request: Request, response: Response
+) -> WriteResult:
+    """Commit an upsert and answer: 201 for a new record, else 200; wake the relay."""
+    await session.commit()
     if result.change is not Change.CREATED:
         response.status_code = status.HTTP_200_OK
     wake_relay(request)
@@ -92,9 +107,16 @@ def create_service_app(
     settings: Settings,
     routers: Sequence[APIRouter],
     outbox: sa.Table | None,
+    audit: sa.Table | None = None,
+    entities: Sequence[Entity[Any]] = (),
+    imports: ImportTables | None = None,
     background: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
-    """Build a service app; ``background`` coroutines run for the app's lifetime."""
+    """Build a service app; ``background`` coroutines run for the app's lifetime.
+
+    With ``imports`` tables, each of ``entities`` takes import jobs, worked in the background.
+    """
+    auditing = audit is not None and settings.audit_enabled
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +124,8 @@ def create_service_app(
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        if not auditing:
+            trail.switch_off(app.state.sessions)
         app.state.verifier = TokenVerifier(
             public_key_pem=settings.jwt_public_key_path.read_bytes(),
             issuer=settings.jwt_issuer,
@@ -113,28 +137,58 @@ def create_service_app(
             relay = OutboxRelay(
                 engine=engine,
                 table=outbox,
-                bootstrap=settings.kafka_bootstrap,
+                kafka=KafkaAccess.from_settings(settings),
                 client_id=f"sinergi-{name}-relay",
                 poll_seconds=settings.outbox_poll_seconds,
             )
             app.state.relay = relay
             tasks.append(asyncio.create_task(relay.run(), name=f"{name}-relay"))
+        sealer: AuditSealer | None = None
+        if auditing:
+            sealer = AuditSealer(engine=engine, poll_seconds=settings.audit_seal_seconds)
+            tasks.append(asyncio.create_task(sealer.run(), name=f"{name}-audit-sealer"))
+        if imports is not None:
+            worker = ImportWorker(
+                engine=engine,
+                sessions=app.state.sessions,
+                tables=imports,
+                entities=entities,
+                person_ref_secret=settings.person_ref_secret,
+                published=relay.wake if relay is not None else lambda: None,
+            )
+            app.state.import_worker = worker
+            tasks.append(asyncio.create_task(worker.run(), name=f"{name}-imports"))
         tasks += [asyncio.create_task(job(app)) for job in background]
         try:
             yield
         finally:
             if relay is not None:
                 await relay.stop()
+            if sealer is not None:
+                await sealer.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    configure_logging(name)
+    use_keyring(Keyring.parse(settings.data_keys))
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
+    )
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     for router in routers:
         app.include_router(router)
+    if imports is not None:
+        app.include_router(imports_router(domain=name, entities=entities, tables=imports))
+    if audit is not None:
+        app.include_router(audit_router(domain=name, table=audit))
 
     @app.get("/health", include_in_schema=False)
     async def health(request: Request) -> dict[str, str]:
@@ -142,7 +196,7 @@ def create_service_app(
             await conn.execute(sa.text("SELECT 1"))
         return {"status": "ok", "service": name}
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_reader)])
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

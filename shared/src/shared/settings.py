@@ -8,11 +8,14 @@ are refused when ``SINERGI_ENVIRONMENT`` is anything other than ``development`` 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PERSON_REF_SECRET = "sinergi-development-person-ref-secret-change-me"  # noqa: S105
+# AES-256 key for personal data at rest in development and tests only (32 zero-free bytes).
+DEV_DATA_KEYS = "dev:c2luZXJnaS1kZXZlbG9wbWVudC1kYXRhLWtleS0zMmI="
 
 
 class Settings(BaseSettings):
@@ -24,18 +27,41 @@ class Settings(BaseSettings):
     service_name: str = "sinergi"
     database_url: str = "postgresql://postgres@127.0.0.1:55432/postgres"
     kafka_bootstrap: str = "127.0.0.1:59092"
+    # Every Kafka client authenticates (SASL/SCRAM); SASL_SSL in production, where the network
+    # is not a loopback interface. The broker's ACLs decide what this principal may do.
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = "SASL_PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_username: str = ""
+    kafka_password: str = ""
+    kafka_ssl_cafile: Path | None = None
     jwt_public_key_path: Path = Path(".local/secrets/jwt-public.pem")
     jwt_private_key_path: Path = Path(".local/secrets/jwt-private.pem")
     jwt_issuer: str = "sinergi-gateway"
     jwt_audience: str = "sinergi"
     token_ttl_seconds: int = 900
     person_ref_secret: str = DEV_PERSON_REF_SECRET
+    # Keys of personal data at rest (shared.crypto): "<id>:<base64 32 bytes>", first encrypts.
+    data_keys: str = DEV_DATA_KEYS
     outbox_poll_seconds: float = 0.1
     relay_enabled: bool = True
+    audit_enabled: bool = True
+    """Record writes and personal-data reads in the audit trail (off only to measure its cost)."""
+    audit_seal_seconds: float = 0.5
+
+    @property
+    def is_development(self) -> bool:
+        """Whether development defaults (secrets, credentials) are acceptable."""
+        return self.environment in {"development", "test"}
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        if self.environment not in {"development", "test"}:
+        if not self.is_development:
             if self.person_ref_secret == DEV_PERSON_REF_SECRET:
                 raise ValueError("SINERGI_PERSON_REF_SECRET must be set outside development")
+            if self.data_keys == DEV_DATA_KEYS:
+                raise ValueError("SINERGI_DATA_KEYS must be set outside development")
+            # A process that talks to Kafka refuses to start without its credentials
+            # (KafkaAccess.from_settings); one that does not (the gateway) needs none.
+            if self.kafka_username and not self.kafka_password:
+                raise ValueError("SINERGI_KAFKA_PASSWORD must be set outside development")
         return self

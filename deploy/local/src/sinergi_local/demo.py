@@ -1229,22 +1229,32 @@ class GatewayWriter:
     async def send(
         self, what: str, request: Callable[[], Awaitable[httpx.Response]]
     ) -> httpx.Response:
-        """Send, retrying with backoff on 5xx and connection errors (upserts are idempotent)."""
+        """Send, retrying with backoff on 5xx and connection errors (upserts are idempotent),
+        and after the gateway's ``Retry-After`` when a client's quota is spent (429)."""
         delay = FIRST_BACKOFF
         for attempt in range(1, ATTEMPTS + 1):
+            wait = delay
             try:
                 async with self.semaphore:
                     response = await request()
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
-                if response.status_code < 500:
+                if response.status_code == 429:
+                    wait = _retry_after(response, default=delay)
+                elif response.status_code < 500:
                     return response
                 last = f"{response.status_code}: {response.text[:500]}"
             if attempt < ATTEMPTS:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(wait)
                 delay = min(delay * 2, MAX_BACKOFF)
         raise DemoLoadError(f"{what}: no answer after {ATTEMPTS} attempts; last: {last}")
+
+
+def _retry_after(response: httpx.Response, *, default: float) -> float:
+    """The seconds a 429 asks to wait (at most a minute, the quota's window)."""
+    value = response.headers.get("retry-after", "")
+    return min(float(value), 60.0) if value.isdigit() else default
 
 
 # ----------------------------------------------------------------------------- command line

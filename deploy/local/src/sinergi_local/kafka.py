@@ -6,13 +6,24 @@ once per version into a cache directory, and `KafkaBroker` formats a data direct
 `kafka.Kafka` from that classpath as a child process. `ensure_topics` creates topics through
 the Kafka admin protocol (aiokafka), as the services' own clients would see them.
 
+Nobody connects anonymously. The client listener speaks SASL_PLAINTEXT with SCRAM-SHA-512
+(loopback only; production brokers use SASL_SSL); the controller listener authenticates the
+broker itself with SASL PLAIN (a static credential in the broker's config, since the controller
+must authenticate before any SCRAM credential is loaded). The StandardAuthorizer denies what no
+ACL allows (``allow.everyone.if.no.acl.found=false``); the super user ``admin`` is the broker's
+own identity and the set-up's. The admin's SCRAM credential is written at format time; every
+``start`` then makes the broker's other SCRAM users and ACLs exactly ``users`` and ``grants``
+(``provision``, through ``deploy/kafka/KafkaAccess.java``: aiokafka has no Admin API for them).
+
 Typical use::
 
     libs = ensure_kafka_libs(Path(".local/cache"))
     broker = KafkaBroker(data_dir=..., libs_dir=libs, port=19092, controller_port=19093,
-                         log_path=...)
+                         log_path=..., admin_password=..., users={"app": "..."},
+                         grants=[KafkaGrant("app", "TOPIC", "jobs.events", ("WRITE",))])
     broker.start()
-    await ensure_topics(broker.bootstrap_servers, ["jobs.events"])
+    await ensure_topics(broker.admin, ["jobs.events"])
+    producer = make_producer(broker.access("app"), client_id="app")
     ...
     broker.stop()
 """
@@ -25,7 +36,9 @@ import base64
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,16 +46,23 @@ import struct
 import subprocess
 import time
 import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+from shared.kafka import KafkaAccess, make_admin
 
 __all__ = [
+    "ADMIN_USER",
+    "CLUSTER",
     "KAFKA_DEPLOY_DIR",
     "KAFKA_VERSION",
+    "SASL_MECHANISM",
     "KafkaBroker",
+    "KafkaGrant",
     "ensure_kafka_libs",
     "ensure_topics",
 ]
@@ -56,6 +76,16 @@ KAFKA_VERSION = "4.1.1"
 KAFKA_DEPLOY_DIR = Path(__file__).resolve().parents[3] / "kafka"
 _POM = KAFKA_DEPLOY_DIR / "pom.xml"
 _LOG4J_CONFIG = KAFKA_DEPLOY_DIR / "log4j2.properties"
+_ACCESS_TOOL = KAFKA_DEPLOY_DIR / "KafkaAccess.java"
+
+ADMIN_USER = "admin"
+"""The super user: the broker's own identity (inter-broker, controller) and the set-up's."""
+SASL_MECHANISM = "SCRAM-SHA-512"
+CLUSTER = "kafka-cluster"
+"""The name of the cluster resource in ACLs (e.g. IDEMPOTENT_WRITE)."""
+# Passwords go into JAAS configuration strings; keep them to characters that need no quoting.
+_PASSWORD = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
+_USER = re.compile(r"[A-Za-z0-9._-]+")
 
 _MARKER = ".complete"
 _READY_LINE = "Kafka Server started"
@@ -136,43 +166,94 @@ def _find_java() -> str:
     return java
 
 
-def _metadata_answers(host: str, port: int, timeout: float) -> bool:
-    """True when the broker answers a Metadata request listing itself at host:port.
+def _sasl_answers(host: str, port: int, timeout: float) -> bool:
+    """True when the listener at host:port answers a SaslHandshake offering SCRAM-SHA-512.
 
     A raw-socket request rather than aiokafka, so `start()` stays synchronous and usable from
-    inside a running event loop. Metadata v4 is the oldest version Kafka 4 still accepts
-    (KIP-896) and is served by 3.x too; non-flexible, so it is easy to encode by hand.
+    inside a running event loop. SaslHandshake v1 is the one request a SASL listener answers
+    before authentication; non-flexible, so it is easy to encode by hand. That the broker then
+    serves authenticated clients is what the provisioning that follows proves.
     """
     client_id = b"sinergi-ready"
-    body = struct.pack(">i", 0)  # topics: empty array -> brokers only, no topic metadata
-    body += struct.pack(">?", False)  # allow_auto_topic_creation
-    header = struct.pack(">hhih", 3, 4, 1, len(client_id)) + client_id
-    request = header + body
+    mechanism = SASL_MECHANISM.encode()
+    header = struct.pack(">hhih", 17, 1, 1, len(client_id)) + client_id
+    request = header + struct.pack(">h", len(mechanism)) + mechanism
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.sendall(struct.pack(">i", len(request)) + request)
             size = struct.unpack(">i", _recv_exact(sock, 4))[0]
             payload = _recv_exact(sock, size)
+        # Response v1: correlation_id, error_code, mechanisms[...]
+        correlation_id, error_code = struct.unpack_from(">ih", payload, 0)
     except (OSError, struct.error):
         return False
-    # Response v4: correlation_id, throttle_time_ms, brokers[node_id, host, port, rack], ...
+    return bool(correlation_id == 1 and error_code == 0)
+
+
+@dataclass(frozen=True)
+class KafkaGrant:
+    """One ACL: ``principal`` (a SCRAM user name) may do ``operations`` on one resource.
+
+    Operations and resource types are Kafka's names (``READ``, ``WRITE``, ``DESCRIBE``,
+    ``IDEMPOTENT_WRITE``; ``TOPIC``, ``GROUP``, ``CLUSTER``); ``prefixed`` matches every
+    resource whose name starts with ``name``.
+    """
+
+    principal: str
+    resource: Literal["TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID"]
+    name: str
+    operations: tuple[str, ...]
+    prefixed: bool = False
+
+    def entries(self) -> list[dict[str, str]]:
+        """The grant as the provisioning tool's JSON entries, one per operation."""
+        return [
+            {
+                "principal": self.principal,
+                "resource": self.resource,
+                "name": self.name,
+                "pattern": "PREFIXED" if self.prefixed else "LITERAL",
+                "operation": operation,
+            }
+            for operation in self.operations
+        ]
+
+
+def _jaas(module: str, **options: str) -> str:
+    values = " ".join(f'{key}="{value}"' for key, value in options.items())
+    return f"{module} required {values};"
+
+
+_SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule"
+_PLAIN_LOGIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
+
+
+def _access_tool(java: str, libs_dir: Path) -> Path:
+    """The compiled provisioning tool, built once per source version beside the jars."""
+    digest = hashlib.sha256(_ACCESS_TOOL.read_bytes()).hexdigest()[:16]
+    classes = libs_dir.parent / f"access-{digest}"
+    if (classes / "KafkaAccess.class").is_file():
+        return classes
+    javac = Path(java).with_name("javac")
+    javac_cmd = str(javac) if javac.is_file() else shutil.which("javac")
+    if javac_cmd is None:
+        raise RuntimeError("`javac` not found: a JDK (17+) is needed, not only a JRE")
+    staging = classes.with_name(f".{classes.name}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    result = subprocess.run(
+        [javac_cmd, "-nowarn", "-d", str(staging), "-cp", str(libs_dir / "*"), str(_ACCESS_TOOL)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RuntimeError(f"compiling {_ACCESS_TOOL.name} failed:\n{result.stderr[-4000:]}")
     try:
-        correlation_id, _throttle, n_brokers = struct.unpack_from(">iii", payload, 0)
-        offset = 12
-        for _ in range(n_brokers):
-            node_id, host_len = struct.unpack_from(">ih", payload, offset)
-            offset += 6
-            b_host = payload[offset : offset + host_len].decode()
-            offset += host_len
-            (b_port,) = struct.unpack_from(">i", payload, offset)
-            offset += 4
-            (rack_len,) = struct.unpack_from(">h", payload, offset)
-            offset += 2 + max(rack_len, 0)
-            if correlation_id == 1 and node_id == _NODE_ID and (b_host, b_port) == (host, port):
-                return True
-    except (struct.error, UnicodeDecodeError):
-        return False
-    return False
+        staging.rename(classes)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # a concurrent build won; use theirs
+    return classes
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
@@ -202,6 +283,9 @@ class KafkaBroker:
         port: int,
         controller_port: int,
         log_path: Path,
+        admin_password: str,
+        users: Mapping[str, str] | None = None,
+        grants: Iterable[KafkaGrant] = (),
         heap: str = "512m",
     ) -> None:
         self.data_dir = data_dir.resolve()
@@ -210,12 +294,53 @@ class KafkaBroker:
         self.controller_port = controller_port
         self.log_path = log_path.resolve()
         self.heap = heap
+        self._admin_password = _checked_password(ADMIN_USER, admin_password)
+        self._users: dict[str, str] = {}
+        self._grants: list[KafkaGrant] = []
+        self._add(users or {}, grants)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
 
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def admin(self) -> KafkaAccess:
+        """The super user's access (topic creation, set-up, tests that forge what others can't)."""
+        return self.access(ADMIN_USER)
+
+    def access(self, user: str) -> KafkaAccess:
+        """How ``user`` (the admin or one of ``users``) connects to this broker."""
+        password = self._admin_password if user == ADMIN_USER else self._users[user]
+        return KafkaAccess(
+            bootstrap=self.bootstrap_servers,
+            username=user,
+            password=password,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism=SASL_MECHANISM,
+        )
+
+    def provision(
+        self, users: Mapping[str, str] | None = None, grants: Iterable[KafkaGrant] = ()
+    ) -> None:
+        """Add ``users`` and ``grants`` to the broker's, then make the running broker match.
+
+        Idempotent. Every ACL of a known user that is not granted is removed, so a grant taken
+        out of the list is revoked on the next start.
+        """
+        self._add(users or {}, grants)
+        if self.is_running():
+            self._apply_access(bootstrap_plain=False)
+
+    def _add(self, users: Mapping[str, str], grants: Iterable[KafkaGrant]) -> None:
+        for user, password in users.items():
+            if user == ADMIN_USER or not _USER.fullmatch(user):
+                raise ValueError(f"invalid Kafka user name {user!r}")
+            self._users[user] = _checked_password(user, password)
+        for grant in grants:
+            if grant not in self._grants:
+                self._grants.append(grant)
 
     @property
     def pid(self) -> int | None:
@@ -229,6 +354,12 @@ class KafkaBroker:
     def _log_dir(self) -> Path:
         return self.data_dir / "kraft-logs"
 
+    @property
+    def _sasl_marker(self) -> Path:
+        # Written once the admin has a SCRAM credential; a data directory formatted by an
+        # older version (anonymous PLAINTEXT) lacks it and is given one on its next start.
+        return self.data_dir / "sasl-scram"
+
     def _cluster_id(self) -> str:
         # Persisted so a restart (or a re-format after a crash during formatting) uses the id
         # already written into meta.properties; a mismatch would make the broker refuse to start.
@@ -239,19 +370,44 @@ class KafkaBroker:
         path.write_text(cid + "\n")
         return cid
 
-    def _write_config(self) -> None:
+    def _write_config(self, *, bootstrap_plain: bool = False) -> None:
+        """Write server.properties (mode 0600: it holds the admin's password).
+
+        ``bootstrap_plain`` also lets the admin in with SASL PLAIN on the client listener: only
+        for the one start that gives an older data directory its admin SCRAM credential.
+        """
         h = self.host
+        admin, password = ADMIN_USER, self._admin_password
+        client_mechanisms = [SASL_MECHANISM, *(["PLAIN"] if bootstrap_plain else [])]
         props = {
             "process.roles": "broker,controller",
             "node.id": str(_NODE_ID),
             # Static voter set (not --standalone / dynamic quorum): simplest for one node and
             # lets the controller port change between runs without reconfiguring the quorum.
             "controller.quorum.voters": f"{_NODE_ID}@{h}:{self.controller_port}",
-            "listeners": f"PLAINTEXT://{h}:{self.port},CONTROLLER://{h}:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{h}:{self.port}",
-            "inter.broker.listener.name": "PLAINTEXT",
+            "listeners": f"CLIENT://{h}:{self.port},CONTROLLER://{h}:{self.controller_port}",
+            "advertised.listeners": f"CLIENT://{h}:{self.port}",
+            "inter.broker.listener.name": "CLIENT",
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "listener.name.client.sasl.enabled.mechanisms": ",".join(client_mechanisms),
+            "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+            "listener.name.client.scram-sha-512.sasl.jaas.config": _jaas(
+                _SCRAM_LOGIN, username=admin, password=password
+            ),
+            "listener.name.client.plain.sasl.jaas.config": _jaas(
+                _PLAIN_LOGIN, **{f"user_{admin}": password}
+            ),
+            # The controller authenticates the broker before any SCRAM credential is loaded,
+            # so it knows its one user statically.
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": _jaas(
+                _PLAIN_LOGIN, username=admin, password=password, **{f"user_{admin}": password}
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{admin}",
             "log.dirs": str(self._log_dir),
             "num.partitions": "3",
             "default.replication.factor": "1",
@@ -279,14 +435,19 @@ class KafkaBroker:
             "num.recovery.threads.per.data.dir": "1",
         }
         text = "".join(f"{k}={v}\n" for k, v in props.items())
-        self._config_path.write_text("# Written by sinergi_local.kafka on every start.\n" + text)
+        fd = os.open(self._config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("# Written by sinergi_local.kafka on every start.\n" + text)
+        self._config_path.chmod(0o600)  # an older version wrote it world-readable
 
     def _classpath(self) -> str:
         return str(self.libs_dir / "*")
 
-    def _format_storage(self, java: str) -> None:
+    def _format_storage(self, java: str) -> bool:
+        """Format the log directory unless it is; return whether it needs an admin credential."""
         if (self._log_dir / "meta.properties").is_file():
-            return  # formatted on an earlier start; formatting again would be refused
+            # Formatted on an earlier start (formatting again would be refused).
+            return not self._sasl_marker.is_file()
         cmd = [
             java,
             "-Xmx256m",
@@ -302,6 +463,10 @@ class KafkaBroker:
             str(self._config_path),
             # Tolerate a directory formatted by a run that died before we saw meta.properties.
             "--ignore-formatted",
+            # The admin's credential is in the cluster's first metadata: the broker can
+            # authenticate to itself, and the set-up can log in, from the first start on.
+            "--add-scram",
+            f"{SASL_MECHANISM}=[name={ADMIN_USER},password={self._admin_password}]",
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -309,6 +474,8 @@ class KafkaBroker:
                 f"kafka storage format failed (exit {result.returncode}):\n"
                 f"{(result.stdout + result.stderr)[-4000:]}"
             )
+        self._sasl_marker.write_text(f"{SASL_MECHANISM} credential of {ADMIN_USER}\n")
+        return False
 
     def _log_tail(self, start: int = 0, max_chars: int = 4000) -> str:
         try:
@@ -330,8 +497,9 @@ class KafkaBroker:
         return False, max(pos, pos + len(data) - len(_READY_LINE))
 
     def start(self, timeout: float = 120.0) -> None:
-        """Format (first time only) and launch the broker; return once it serves clients.
+        """Format (first time only) and launch the broker, then apply its users and ACLs.
 
+        Returns once the broker serves authenticated clients as ``users`` and ``grants`` say.
         Raises RuntimeError with the end of the broker log if the process exits or is not
         ready within ``timeout`` seconds (the process is then stopped).
         """
@@ -344,8 +512,26 @@ class KafkaBroker:
         (self.data_dir / "logs").mkdir(exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._write_config()
-        self._format_storage(java)
+        if self._format_storage(java):
+            # A data directory of the anonymous era: one start on which the admin may log in
+            # with PLAIN gives it its SCRAM credential (the others' too); then the normal one.
+            self._write_config(bootstrap_plain=True)
+            self._launch(java, timeout)
+            try:
+                self._apply_access(bootstrap_plain=True)
+            finally:
+                self.stop()
+            self._sasl_marker.write_text(f"{SASL_MECHANISM} credential of {ADMIN_USER}\n")
+            self._write_config()
+        self._launch(java, timeout)
+        try:
+            self._apply_access(bootstrap_plain=False)
+        except BaseException:
+            self.stop()
+            raise
 
+    def _launch(self, java: str, timeout: float) -> None:
+        """Run the broker and wait until its client listener answers."""
         cmd = [
             java,
             f"-Xmx{self.heap}",
@@ -393,7 +579,7 @@ class KafkaBroker:
                 )
             if not seen_started:
                 seen_started, scanned = self._scan_log(scanned)
-            if seen_started and _metadata_answers(self.host, self.port, timeout=2.0):
+            if seen_started and _sasl_answers(self.host, self.port, timeout=2.0):
                 return
             if time.monotonic() > deadline:
                 tail = self._log_tail(log_start)
@@ -403,6 +589,51 @@ class KafkaBroker:
                     f" log {self.log_path}:\n{tail}"
                 )
             time.sleep(0.2)
+
+    def _apply_access(self, *, bootstrap_plain: bool) -> None:
+        """Make the running broker's SCRAM users and ACLs those of this object (idempotent)."""
+        java = _find_java()
+        mechanism = "PLAIN" if bootstrap_plain else SASL_MECHANISM
+        login = _PLAIN_LOGIN if bootstrap_plain else _SCRAM_LOGIN
+        spec = {
+            "admin": {
+                "bootstrap.servers": self.bootstrap_servers,
+                "security.protocol": "SASL_PLAINTEXT",
+                "sasl.mechanism": mechanism,
+                "sasl.jaas.config": _jaas(
+                    login, username=ADMIN_USER, password=self._admin_password
+                ),
+                "client.id": "sinergi-access",
+            },
+            # The admin too: its credential follows the password the broker was given.
+            "users": [
+                {"name": name, "password": password}
+                for name, password in {ADMIN_USER: self._admin_password, **self._users}.items()
+            ],
+            "grants": [entry for grant in self._grants for entry in grant.entries()],
+        }
+        classes = _access_tool(java, self.libs_dir)
+        cmd = [
+            java,
+            "-Xmx128m",
+            # A short-lived client: the JIT's first tier is plenty and starts faster.
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Dlog4j2.level=WARN",
+            f"-Dlog4j2.configurationFile={_LOG4J_CONFIG}",
+            f"-Dkafka.logs.dir={self.data_dir / 'logs'}",
+            "-cp",
+            f"{self._classpath()}{os.pathsep}{classes}",
+            "KafkaAccess",
+        ]
+        result = subprocess.run(
+            cmd, input=json.dumps(spec), capture_output=True, text=True, check=False, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"setting the Kafka users and ACLs failed (exit {result.returncode}):\n"
+                f"{(result.stdout + result.stderr)[-4000:]}"
+            )
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the broker's process group (clean shutdown), SIGKILL after ``timeout``.
@@ -441,8 +672,16 @@ class KafkaBroker:
             self._log_file = None
 
 
+def _checked_password(user: str, password: str) -> str:
+    if not _PASSWORD.fullmatch(password):
+        raise ValueError(
+            f"the Kafka password of {user!r} must be 16 or more of A-Z a-z 0-9 . _ ~ + / = -"
+        )
+    return password
+
+
 async def ensure_topics(
-    bootstrap: str,
+    access: KafkaAccess,
     topics: list[str],
     partitions: int = 3,
     timeout: float = 30.0,
@@ -450,7 +689,8 @@ async def ensure_topics(
 ) -> None:
     """Create the missing ones of ``topics`` (replication factor 1); existing topics are kept.
 
-    ``config`` holds topic-level settings for new topics (e.g. ``retention.ms``).
+    ``config`` holds topic-level settings for new topics (e.g. ``retention.ms``). ``access``
+    must be allowed to create and describe them (the broker's admin, locally).
 
     Idempotent and safe against a concurrent creator (TOPIC_ALREADY_EXISTS is success). Returns
     once every topic is visible in the broker's metadata with a leader for each partition.
@@ -458,7 +698,7 @@ async def ensure_topics(
     topics do not become usable within ``timeout`` seconds.
     """
     wanted = list(dict.fromkeys(topics))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = make_admin(access, client_id="sinergi-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())

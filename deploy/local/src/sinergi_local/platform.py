@@ -2,12 +2,17 @@
 
 ``make run`` and the end-to-end tests both use :class:`Platform`, so what the tests exercise
 is what an operator starts. Every process gets its configuration through ``SINERGI_*``
-environment variables, the same names docker-compose sets.
+environment variables, the same names docker-compose sets: its own PostgreSQL role (owner of
+its database only) and its own Kafka principal (see ``sinergi_local.access``), with passwords
+generated per installation in the secrets folder.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -16,15 +21,27 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import httpx
+from shared.events import TOPICS
+from shared.kafka import KafkaAccess
 
+from sinergi_local.access import (
+    MINISTRY_GROUP_PREFIX,
+    MINISTRY_USER,
+    kafka_admin_password,
+    kafka_grants,
+    kafka_users,
+    postgres_password,
+    postgres_superuser_password,
+)
 from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs, ensure_topics
 from sinergi_local.postgres import PostgresServer
+from sinergi_local.secrets import SecretStore
 
 log = logging.getLogger("sinergi")
 
@@ -35,9 +52,11 @@ HOST = "127.0.0.1"
 class DatabaseServer(Protocol):
     """What the platform needs of PostgreSQL: ours (embedded) or an external one."""
 
-    def url_for(self, database: str) -> str: ...
+    def url_for(
+        self, database: str, *, role: str | None = None, password: str | None = None
+    ) -> str: ...
 
-    def create_database(self, name: str) -> None: ...
+    def ensure_service_database(self, *, database: str, role: str, password: str) -> None: ...
 
 
 class Broker(Protocol):
@@ -45,6 +64,11 @@ class Broker(Protocol):
 
     @property
     def bootstrap_servers(self) -> str: ...
+
+    @property
+    def admin(self) -> KafkaAccess:
+        """The super user's access (topic creation)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,8 @@ class ServiceSpec:
     factory: str
     port: int
     topic: str | None
+    kafka_user: str
+    """The service's Kafka principal (see ``sinergi_local.access``)."""
 
     @property
     def database(self) -> str:
@@ -62,13 +88,21 @@ class ServiceSpec:
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("job_market", "job_market.main:create_app", 8101, "sinergi.job-market.v1"),
-    ServiceSpec("training", "training.main:create_app", 8102, "sinergi.training.v1"),
-    ServiceSpec("inspection", "inspection.main:create_app", 8103, "sinergi.inspection.v1"),
     ServiceSpec(
-        "social_security", "social_security.main:create_app", 8104, "sinergi.social-security.v1"
+        "job_market", "job_market.main:create_app", 8101, "sinergi.job-market.v1", "job-market"
     ),
-    ServiceSpec("aggregation", "aggregation.main:create_app", 8105, None),
+    ServiceSpec("training", "training.main:create_app", 8102, "sinergi.training.v1", "training"),
+    ServiceSpec(
+        "inspection", "inspection.main:create_app", 8103, "sinergi.inspection.v1", "inspection"
+    ),
+    ServiceSpec(
+        "social_security",
+        "social_security.main:create_app",
+        8104,
+        "sinergi.social-security.v1",
+        "social-security",
+    ),
+    ServiceSpec("aggregation", "aggregation.main:create_app", 8105, None, "aggregation"),
 )
 GATEWAY_PORT = 8000
 
@@ -117,7 +151,12 @@ def demo_clients() -> list[DemoClient]:
         for region in PILOT_REGIONS
     ]
     clients.append(
-        DemoClient("kemnaker-pusdatin", "Kemnaker Pusdatin (national)", ("*",), MINISTRY_SCOPES)
+        DemoClient(
+            "kemnaker-pusdatin",
+            "Kemnaker Pusdatin (national)",
+            ("*",),
+            (*MINISTRY_SCOPES, "audit:read"),
+        )
     )
     clients.append(DemoClient("bpjs-ketenagakerjaan", "BPJS Ketenagakerjaan", ("*",), BPJS_SCOPES))
     return clients
@@ -131,6 +170,14 @@ class PlatformConfig:
     gateway_port: int = GATEWAY_PORT
     service_ports: dict[str, int] = field(default_factory=dict)
     environment: str = "development"
+    secrets_dir: Path | None = None
+    """Where the generated passwords and keys are; ``<state_dir>/secrets`` unless given."""
+    settings: dict[str, str] = field(default_factory=dict)
+    """Further ``SINERGI_*`` settings of every process (the tests lower the API quota)."""
+
+    @property
+    def secrets(self) -> Path:
+        return self.secrets_dir or self.state_dir / "secrets"
 
     def port_of(self, spec: ServiceSpec) -> int:
         return self.service_ports.get(spec.name, spec.port)
@@ -156,12 +203,17 @@ class Platform:
         self.kafka = kafka
         self.services = tuple(services)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.secrets_dir = config.state_dir / "secrets"
+        self.secrets_dir = config.secrets
+        self.secrets = SecretStore(self.secrets_dir)
         self.logs_dir = config.state_dir / "logs"
 
     # ----------------------------------------------------------------- preparation
     def prepare(self) -> None:
-        """Databases, migrations, topics and secrets: everything the processes need."""
+        """Databases, roles, migrations, topics and secrets: everything the processes need.
+
+        Each database is created (as the superuser) owned by the service's own role, and
+        migrated as that role, so the service owns its tables and nothing else.
+        """
         from shared.auth import ensure_keypair
         from shared.migrate import upgrade
 
@@ -169,13 +221,32 @@ class Platform:
         ensure_keypair(self.secrets_dir / "jwt-private.pem", self.secrets_dir / "jwt-public.pem")
         self._person_ref_secret()
         for name, database in self._databases():
-            self.postgres.create_database(database)
-            upgrade(name, self.postgres.url_for(database))
+            password = postgres_password(self.secrets, name)
+            self.postgres.ensure_service_database(database=database, role=name, password=password)
+            # Migrations encrypt personal data written before encryption, with this key ring.
+            with _environment(SINERGI_DATA_KEYS=self._data_keys_setting()):
+                upgrade(name, self.database_url(name, database))
         topics = sorted({s.topic for s in self.services if s.topic})
         # Domain topics keep every event forever: the aggregation's read models are rebuilt
         # by replaying them from the beginning, and ministry consumers may start late.
-        asyncio.run(
-            ensure_topics(self.kafka.bootstrap_servers, topics, config={"retention.ms": "-1"})
+        asyncio.run(ensure_topics(self.kafka.admin, topics, config={"retention.ms": "-1"}))
+
+    def database_url(self, name: str, database: str) -> str:
+        """The URL of ``database`` as process ``name``'s own role."""
+        return self.postgres.url_for(
+            database, role=name, password=postgres_password(self.secrets, name)
+        )
+
+    def kafka_access(self, user: str) -> KafkaAccess:
+        """How principal ``user`` connects to the platform's Kafka."""
+        admin = self.kafka.admin
+        return KafkaAccess(
+            bootstrap=self.kafka.bootstrap_servers,
+            username=user,
+            password=self.secrets.get(f"kafka/{user}"),
+            security_protocol=admin.security_protocol,
+            sasl_mechanism=admin.sasl_mechanism,
+            ssl_cafile=admin.ssl_cafile,
         )
 
     def _databases(self) -> list[tuple[str, str]]:
@@ -190,21 +261,43 @@ class Platform:
                 fh.write(secrets.token_hex(32))
         return path.read_text().strip()
 
+    def _data_keys_setting(self) -> str:
+        """``SINERGI_DATA_KEYS`` of this installation: the operator's, else one AES-256 key
+        derived from a generated secret."""
+        given = os.environ.get("SINERGI_DATA_KEYS")
+        if given:
+            return given
+        key = hashlib.sha256(self.secrets.get("data-key").encode()).digest()
+        return "local:" + base64.b64encode(key).decode()
+
     def environment(self, name: str, database: str) -> dict[str, str]:
         """The ``SINERGI_*`` variables of one process."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SINERGI_")}
         env.update(
             SINERGI_ENVIRONMENT=self.config.environment,
             SINERGI_SERVICE_NAME=name,
-            SINERGI_DATABASE_URL=self.postgres.url_for(database),
+            SINERGI_DATABASE_URL=self.database_url(name, database),
             SINERGI_KAFKA_BOOTSTRAP=self.kafka.bootstrap_servers,
             SINERGI_JWT_PUBLIC_KEY_PATH=str(self.secrets_dir / "jwt-public.pem"),
             SINERGI_JWT_PRIVATE_KEY_PATH=str(self.secrets_dir / "jwt-private.pem"),
             SINERGI_PERSON_REF_SECRET=self._person_ref_secret(),
+            SINERGI_DATA_KEYS=self._data_keys_setting(),
             SINERGI_ROOT=str(ROOT),
         )
+        env.update(self.config.settings)
         for spec in self.services:
             env[f"SINERGI_{spec.name.upper()}_URL"] = f"http://{HOST}:{self.config.port_of(spec)}"
+            if spec.name == name:
+                # Only the services talk to Kafka, each as its own principal.
+                access = self.kafka_access(spec.kafka_user)
+                env.update(
+                    SINERGI_KAFKA_SECURITY_PROTOCOL=access.security_protocol,
+                    SINERGI_KAFKA_SASL_MECHANISM=access.sasl_mechanism,
+                    SINERGI_KAFKA_USERNAME=access.username,
+                    SINERGI_KAFKA_PASSWORD=access.password,
+                )
+                if access.ssl_cafile is not None:
+                    env["SINERGI_KAFKA_SSL_CAFILE"] = str(access.ssl_cafile)
         return env
 
     # ----------------------------------------------------------------- processes
@@ -263,7 +356,8 @@ class Platform:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; {self._tail(name)}")
             try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
+                # More than the gateway's own upstream checks take (2 s) on a busy machine.
+                if httpx.get(url, timeout=5.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -300,7 +394,11 @@ class Platform:
 
     # ----------------------------------------------------------------- demo clients
     def register_demo_clients(self) -> Path:
-        """Register the demo clients (keeping secrets across runs) and write the JSON file."""
+        """Register the demo clients (keeping secrets across runs) and write the JSON file.
+
+        The file also holds the ministry subscriber's Kafka credentials (``"kafka"``): its
+        read-only principal, the topics and the prefix its consumer groups must have.
+        """
         path = self.config.state_dir / "demo-clients.json"
         known: dict[str, str] = {}
         if path.exists():
@@ -323,6 +421,7 @@ class Platform:
                 }
                 for client, secret in credentials
             ],
+            "kafka": self._ministry_kafka(),
         }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -330,11 +429,23 @@ class Platform:
             fh.write("\n")
         return path
 
+    def _ministry_kafka(self) -> dict[str, object]:
+        access = self.kafka_access(MINISTRY_USER)
+        return {
+            "bootstrap": access.bootstrap,
+            "security_protocol": access.security_protocol,
+            "sasl_mechanism": access.sasl_mechanism,
+            "username": access.username,
+            "password": access.password,
+            "topics": list(TOPICS),
+            "group_prefix": MINISTRY_GROUP_PREFIX,
+        }
+
     async def _upsert_clients(self, credentials: list[tuple[DemoClient, str]]) -> None:
         from gateway.clients import upsert_client
         from shared.db import create_engine, session_factory
 
-        engine = create_engine(self.postgres.url_for("sinergi_gateway"), pool_size=1)
+        engine = create_engine(self.database_url("gateway", "sinergi_gateway"), pool_size=1)
         try:
             async with session_factory(engine)() as session:
                 for client, secret in credentials:
@@ -350,16 +461,39 @@ class Platform:
             await engine.dispose()
 
 
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the block (in-process Alembic reads its settings there)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def start_infrastructure(
     state_dir: Path, *, pg_port: int, kafka_port: int
 ) -> tuple[PostgresServer, KafkaBroker]:
-    """Start (or reuse) the PostgreSQL cluster and the Kafka broker kept in ``state_dir``."""
+    """Start (or reuse) the PostgreSQL cluster and the Kafka broker kept in ``state_dir``.
+
+    Their passwords (and the Kafka principals') are those in ``<state_dir>/secrets``.
+    """
+    secrets = SecretStore(state_dir / "secrets")
     postgres = PostgresServer(
-        data_dir=state_dir / "postgres", port=pg_port, log_path=state_dir / "logs" / "postgres.log"
+        data_dir=state_dir / "postgres",
+        port=pg_port,
+        log_path=state_dir / "logs" / "postgres.log",
+        password=postgres_superuser_password(secrets),
     )
     (state_dir / "logs").mkdir(parents=True, exist_ok=True)
     postgres.start()
-    kafka = KafkaBroker(
+    kafka = platform_broker(
+        secrets,
         data_dir=state_dir / "kafka",
         libs_dir=ensure_kafka_libs(state_dir / "cache"),
         port=kafka_port,
@@ -372,3 +506,25 @@ def start_infrastructure(
         postgres.stop()
         raise
     return postgres, kafka
+
+
+def platform_broker(
+    secrets: SecretStore,
+    *,
+    data_dir: Path,
+    libs_dir: Path,
+    port: int,
+    controller_port: int,
+    log_path: Path,
+) -> KafkaBroker:
+    """A (not yet started) broker with the platform's principals and ACLs."""
+    return KafkaBroker(
+        data_dir=data_dir,
+        libs_dir=libs_dir,
+        port=port,
+        controller_port=controller_port,
+        log_path=log_path,
+        admin_password=kafka_admin_password(secrets),
+        users=kafka_users(secrets),
+        grants=kafka_grants(),
+    )

@@ -7,10 +7,11 @@ named by ``SINERGI_POSTGRES_BIN`` (e.g. ``/usr/lib/postgresql/15/bin``). The whe
 
 Lifecycle:
 
-* ``start()`` runs ``initdb`` once (superuser ``postgres``, trust auth, UTF8, C locale),
-  rewrites ``postgresql.sinergi.conf`` (port, listen address, socket dir, sizing) on every
-  start, and launches ``postgres -D <data_dir>``. A server left running on the same data
-  directory by an earlier process is reused instead of failing.
+* ``start()`` runs ``initdb`` once (superuser ``postgres``, UTF8, C locale), rewrites
+  ``postgresql.sinergi.conf`` (port, listen address, socket dir, sizing) and ``pg_hba.conf``
+  on every start, launches ``postgres -D <data_dir>`` and sets the superuser's password to the
+  one it was given. A server left running on the same data directory by an earlier process is
+  reused instead of failing.
 * ``stop()`` asks for a fast shutdown (SIGINT), escalating to SIGQUIT and then SIGKILL.
 
 PostgreSQL refuses to run as root. When we are root, ``initdb`` and ``postgres`` run as the
@@ -19,8 +20,14 @@ missing). That user must be able to reach the data directory, so root gives ever
 directory the "search" bit for others (``o+x``, no listing rights) and hands the data
 directory to that user with mode 0700.
 
-Trust authentication is acceptable only because the server listens on loopback only; it is
-a development/test cluster, never a production one.
+Authentication: over TCP every role needs its password (``scram-sha-256``). The Unix socket
+trusts whoever reaches it, and only the server's own account (and root) can: the socket is
+mode 0700 in a directory private to that account. That is how ``start()`` sets the superuser's
+password on a fresh cluster, and on one created before passwords existed.
+
+Each service gets its own LOGIN role owning only its own database (``ensure_service_database``):
+CONNECT and TEMP are revoked from PUBLIC there, so no other role may even connect. The
+superuser is for set-up and migrations' database creation only.
 """
 
 from __future__ import annotations
@@ -43,12 +50,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import psutil
 
-__all__ = ["BIN_ENV_VAR", "SERVICE_USER", "SUPERUSER", "PostgresServer", "postgres_bin_dir"]
+__all__ = [
+    "BIN_ENV_VAR",
+    "SERVICE_USER",
+    "SUPERUSER",
+    "ExternalPostgres",
+    "PostgresServer",
+    "ensure_service_database",
+    "postgres_bin_dir",
+]
 
 BIN_ENV_VAR = "SINERGI_POSTGRES_BIN"
 SERVICE_USER = "embedded_postgres"
@@ -108,9 +123,12 @@ class _PostmasterPid:
 class PostgresServer:
     """One PostgreSQL cluster in ``data_dir``, served on ``127.0.0.1:port``."""
 
-    def __init__(self, *, data_dir: Path, port: int, log_path: Path) -> None:
+    def __init__(self, *, data_dir: Path, port: int, log_path: Path, password: str) -> None:
         if not 0 < port < 65536:
             raise ValueError(f"invalid TCP port {port}")
+        if not password:
+            raise ValueError("the superuser needs a password")
+        self._password = password
         # Absolute paths: the server chdirs into its data directory, and we compare against
         # its cwd to recognise it.
         self.data_dir = Path(data_dir).expanduser().resolve()
@@ -130,8 +148,13 @@ class PostgresServer:
         """URL of the maintenance database ``postgres`` as superuser ``postgres``."""
         return self.url_for("postgres")
 
-    def url_for(self, database: str) -> str:
-        return f"postgresql://{SUPERUSER}@{HOST}:{self.port}/{quote(database, safe='')}"
+    def url_for(
+        self, database: str, *, role: str | None = None, password: str | None = None
+    ) -> str:
+        """URL of ``database`` as ``role`` (with ``password``), by default as the superuser."""
+        user, secret = (SUPERUSER, self._password) if role is None else (role, password or "")
+        credentials = f"{quote(user, safe='')}:{quote(secret, safe='')}"
+        return f"postgresql://{credentials}@{HOST}:{self.port}/{quote(database, safe='')}"
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -186,6 +209,12 @@ class PostgresServer:
     def create_database(self, name: str) -> None:
         """Create database ``name`` unless it exists."""
         create_database(self.url, name)
+
+    def ensure_service_database(self, *, database: str, role: str, password: str) -> None:
+        """Give ``role`` (LOGIN, ``password``) database ``database`` and nothing else."""
+        ensure_service_database(
+            self.url, self.url_for(database), database=database, role=role, password=password
+        )
 
     def drop_database(self, name: str) -> None:
         """Drop database ``name`` if it exists, disconnecting its sessions (``WITH (FORCE)``)."""
@@ -254,6 +283,7 @@ class PostgresServer:
             str(staging),
             "-U",
             SUPERUSER,
+            # Replaced by our own pg_hba.conf before the first start (_write_hba).
             "--auth=trust",
             "--encoding=UTF8",
             # C collation: deterministic across machines and needs no installed locale.
@@ -316,6 +346,9 @@ class PostgresServer:
             "fsync": "on",
             "max_connections": "200",
             "shared_buffers": "128MB",
+            # Only the server's account (and root) may use the socket, which trusts its users.
+            "unix_socket_permissions": "0700",
+            "password_encryption": "scram-sha-256",
         }
         lines = ["# Written by sinergi_local.postgres on every start; edits are overwritten."]
         lines += [f"{key} = {_conf_quote(value)}" for key, value in settings.items()]
@@ -332,6 +365,24 @@ class PostgresServer:
         if _INCLUDE_LINE not in text.splitlines():
             with main_conf.open("a", encoding="utf-8") as f:
                 f.write(f"\n{_INCLUDE_LINE}\n")
+        self._write_hba(account)
+
+    def _write_hba(self, account: _Account | None) -> None:
+        """Passwords (SCRAM) over TCP; the private Unix socket trusts the server's account."""
+        lines = [
+            "# Written by sinergi_local.postgres on every start; edits are overwritten.",
+            "# TYPE  DATABASE  USER  ADDRESS       METHOD",
+            "local   all       all                 trust",
+            "host    all       all   127.0.0.1/32  scram-sha-256",
+            "host    all       all   ::1/128       scram-sha-256",
+        ]
+        hba = self.data_dir / "pg_hba.conf"
+        staging = hba.with_name("pg_hba.conf.tmp")
+        staging.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        staging.chmod(0o600)
+        if account is not None:
+            os.chown(staging, account.uid, account.gid)
+        os.replace(staging, hba)
 
     def _remove_stale_pid_file(self) -> None:
         """Drop a postmaster.pid whose process is gone or is no longer a postgres of ours.
@@ -359,7 +410,11 @@ class PostgresServer:
             )
 
     def _wait_until_ready(self, deadline: float) -> None:
-        """Wait until ``SELECT 1`` succeeds over TCP; fail fast if our child exits."""
+        """Wait until the server answers; set the superuser's password; check it over TCP.
+
+        Fails fast if our child exits.
+        """
+        socket_dir = self._socket_dir(_service_account())
 
         async def probe_until_ready() -> str | None:
             last_error = "no attempt"
@@ -372,11 +427,25 @@ class PostgresServer:
                 try:
                     # Short attempts: a local server answers in milliseconds, and a foreign
                     # listener on our port must not hide that our postmaster has exited.
-                    conn = await asyncpg.connect(self.url, timeout=max(0.2, min(remaining, 1.0)))
+                    conn = await asyncpg.connect(
+                        host=str(socket_dir),
+                        port=self.port,
+                        user=SUPERUSER,
+                        database="postgres",
+                        timeout=max(0.2, min(remaining, 1.0)),
+                    )
                     try:
-                        await conn.fetchval("SELECT 1")
+                        # Every start: the secrets file is the truth, also for a cluster made
+                        # before the superuser had a password.
+                        await conn.execute(
+                            f"ALTER ROLE {SUPERUSER} PASSWORD {_quote_literal(self._password)}"
+                        )
+                        # The maintenance database is for set-up only.
+                        await conn.execute("REVOKE CONNECT, TEMP ON DATABASE postgres FROM PUBLIC")
                     finally:
                         await conn.close()
+                    tcp = await asyncpg.connect(self.url, timeout=max(0.2, min(remaining, 5.0)))
+                    await tcp.close()
                     return None
                 # Anything from "connection refused" to "the database system is starting up".
                 except (
@@ -597,6 +666,13 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _quote_literal(value: str) -> str:
+    """A SQL string literal (for statements that take no bind parameters, e.g. PASSWORD)."""
+    if "\x00" in value:
+        raise ValueError("NUL in a SQL literal")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _conf_quote(value: str) -> str:
     if value.isalnum():
         return value  # numbers, sizes and booleans read better bare
@@ -622,17 +698,93 @@ def create_database(admin_url: str, name: str) -> None:
     _run_async(create)
 
 
+def ensure_service_database(
+    admin_url: str, database_admin_url: str, *, database: str, role: str, password: str
+) -> None:
+    """Make ``role`` a LOGIN role with ``password`` that owns ``database``, alone.
+
+    Creates what is missing and is safe to repeat (the password is set again each time). The
+    role may not create roles or databases and is no superuser; CONNECT and TEMP on the
+    database are revoked from PUBLIC, so other roles cannot connect to it. Tables, sequences,
+    views and types an earlier version migrated as the superuser are handed to the role.
+    ``database_admin_url`` is the superuser's URL of ``database`` itself.
+    """
+    db, user = _quote_ident(database), _quote_ident(role)
+    attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+    secret = _quote_literal(password)
+
+    async def ensure() -> None:
+        conn = await asyncpg.connect(admin_url, timeout=10)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                # A concurrent caller may create it between the check and here.
+                with contextlib.suppress(
+                    asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError
+                ):
+                    await conn.execute(f"CREATE ROLE {user} {attributes} PASSWORD {secret}")
+            await conn.execute(f"ALTER ROLE {user} {attributes} PASSWORD {secret}")
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+                with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                    await conn.execute(f"CREATE DATABASE {db} OWNER {user}")
+            await conn.execute(f"ALTER DATABASE {db} OWNER TO {user}")
+            await conn.execute(f"REVOKE ALL ON DATABASE {db} FROM PUBLIC")
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(database_admin_url, timeout=10)
+        try:
+            statements = await conn.fetch(_FOREIGN_OWNED, role)
+            async with conn.transaction():
+                for row in statements:
+                    await conn.execute(row["statement"])
+        finally:
+            await conn.close()
+
+    _run_async(ensure)
+
+
+# ALTER ... OWNER statements for what in schema public the role does not own yet. Sequences
+# owned by a column (serial, identity) follow their table and may not be altered alone.
+_FOREIGN_OWNED = """
+SELECT format('ALTER %s %s OWNER TO %I',
+              CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                             WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+              c.oid::regclass, $1::text) AS statement
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  AND pg_get_userbyid(c.relowner) <> $1::text
+  AND NOT (c.relkind = 'S' AND EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+UNION ALL
+SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, $1::text)
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd') AND pg_get_userbyid(t.typowner) <> $1::text
+"""
+
+
 class ExternalPostgres:
     """A PostgreSQL server someone else runs (docker-compose, production), by admin URL."""
 
     def __init__(self, admin_url: str) -> None:
         self.url = admin_url
 
-    def url_for(self, database: str) -> str:
-        """The URL of ``database`` on the same server."""
-        base, _, _ = self.url.rpartition("/")
-        return f"{base}/{quote(database, safe='')}"
+    def url_for(
+        self, database: str, *, role: str | None = None, password: str | None = None
+    ) -> str:
+        """The URL of ``database`` on the same server, as ``role`` (default: the admin's)."""
+        parts = urlsplit(self.url)
+        netloc = parts.netloc
+        if role is not None:
+            host = netloc.rpartition("@")[2]
+            netloc = f"{quote(role, safe='')}:{quote(password or '', safe='')}@{host}"
+        return urlunsplit(parts._replace(netloc=netloc, path="/" + quote(database, safe="")))
 
     def create_database(self, name: str) -> None:
         """Create database ``name`` unless it exists."""
         create_database(self.url, name)
+
+    def ensure_service_database(self, *, database: str, role: str, password: str) -> None:
+        """Give ``role`` (LOGIN, ``password``) database ``database`` and nothing else."""
+        ensure_service_database(
+            self.url, self.url_for(database), database=database, role=role, password=password
+        )

@@ -45,6 +45,9 @@ Get a token for Kabupaten Bekasi's client (the README walks through the rest):
   curl -s -X POST {url}/oauth/token -d grant_type=client_credentials \\
        -d client_id=disnaker-3216 -d client_secret=$SECRET
 
+The ministry's read-only Kafka credentials: jq .kafka .local/demo-clients.json
+  uv run --frozen python -m sinergi_local.tail sinergi.job-market.v1
+
 Press Ctrl-C to stop.
 """
 

@@ -2,7 +2,11 @@
 
 One PostgreSQL server and one Kafka broker per test session, on free loopback ports, in fresh
 folders under ``.local/test``; each test module that needs a database gets a freshly created
-and migrated one, so tests never see each other's rows.
+and migrated one, so tests never see each other's rows. Both servers are set up as ``make run``
+sets them up: passwords (``secret_store``), a PostgreSQL role per service owning its databases, the
+platform's Kafka principals and ACLs; tests connect with those credentials, not as superusers.
+The broker also lets the ``aggregation`` principal read topics named ``test.*`` in groups
+named ``test-*``, for tests that run the aggregation on a topic of their own.
 
 Also owns ``ServiceUnderTest``: how a domain service's tests run it in process on those
 servers (settings, client, tokens, looks into its database and at what it published), so each
@@ -26,14 +30,31 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs, ensure_topics
-from sinergi_local.platform import SERVICES, Platform, PlatformConfig
+from sinergi_local.access import (
+    AGGREGATION_USER,
+    MINISTRY_USER,
+    domain_user,
+    postgres_password,
+    postgres_superuser_password,
+)
+from sinergi_local.kafka import KafkaBroker, KafkaGrant, ensure_kafka_libs, ensure_topics
+from sinergi_local.platform import SERVICES, Platform, PlatformConfig, platform_broker
 from sinergi_local.postgres import PostgresServer
+from sinergi_local.secrets import SecretStore
 
 if TYPE_CHECKING:
     from _pytest.fixtures import FixtureFunctionDefinition
+    from aiokafka import AIOKafkaConsumer
     from fastapi import FastAPI
     from shared.settings import Settings
+
+TEST_GRANTS = (
+    KafkaGrant(AGGREGATION_USER, "TOPIC", "test.", ("READ", "DESCRIBE"), prefixed=True),
+    KafkaGrant(AGGREGATION_USER, "GROUP", "test-", ("READ", "DESCRIBE"), prefixed=True),
+)
+# The session's broker by its bootstrap address, so helpers given only a service's settings
+# can read what it published (as the ministry's read-only principal).
+_BROKERS: dict[str, KafkaBroker] = {}
 
 ROOT = Path(__file__).resolve().parents[4]
 LOCAL = ROOT / ".local"
@@ -57,10 +78,19 @@ def test_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def postgres(test_dir: Path) -> Iterator[PostgresServer]:
-    """The session's PostgreSQL server."""
+def secret_store(test_dir: Path) -> SecretStore:
+    """The session's generated passwords (PostgreSQL roles, Kafka principals)."""
+    return SecretStore(test_dir / "secrets", environ={})
+
+
+@pytest.fixture(scope="session")
+def postgres(test_dir: Path, secret_store: SecretStore) -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (its superuser's password is in ``secret_store``)."""
     server = PostgresServer(
-        data_dir=test_dir / "pg", port=free_port(), log_path=test_dir / "pg.log"
+        data_dir=test_dir / "pg",
+        port=free_port(),
+        log_path=test_dir / "pg.log",
+        password=postgres_superuser_password(secret_store),
     )
     server.start()
     yield server
@@ -68,32 +98,51 @@ def postgres(test_dir: Path) -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def kafka(test_dir: Path) -> Iterator[KafkaBroker]:
-    """The session's Kafka broker (single-node KRaft)."""
-    broker = KafkaBroker(
+def kafka(test_dir: Path, secret_store: SecretStore) -> Iterator[KafkaBroker]:
+    """The session's Kafka broker (single-node KRaft) with the platform's principals and ACLs."""
+    broker = platform_broker(
+        secret_store,
         data_dir=test_dir / "kafka",
         libs_dir=ensure_kafka_libs(LOCAL / "cache"),
         port=free_port(),
         controller_port=free_port(),
         log_path=test_dir / "kafka.log",
     )
+    broker.provision(grants=TEST_GRANTS)
     broker.start()
+    _BROKERS[broker.bootstrap_servers] = broker
     yield broker
+    _BROKERS.pop(broker.bootstrap_servers, None)
     broker.stop()
+
+
+def event_reader(settings: Settings, *topics: str) -> AIOKafkaConsumer:
+    """A group-less consumer of ``topics`` on the settings' broker, as the ministry reads."""
+    from shared.kafka import make_consumer
+
+    access = _BROKERS[settings.kafka_bootstrap].access(MINISTRY_USER)
+    return make_consumer(access, *topics, group_id=None)
 
 
 MigratedDb = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
-def migrated_db(postgres: PostgresServer) -> MigratedDb:
-    """Factory: a new database migrated with ``service``'s Alembic environment; returns its URL."""
+def migrated_db(postgres: PostgresServer, secret_store: SecretStore) -> MigratedDb:
+    """Factory: a new database of ``service``'s role, migrated as that role; returns its URL.
+
+    As in ``make run``: the superuser creates the database owned by the service's LOGIN role
+    (one per service, named after it), and the migrations and the service connect as the role.
+    """
     from shared.migrate import upgrade
 
     async def make(service: str) -> str:
         name = f"{service}_{uuid.uuid4().hex[:8]}"
-        await asyncio.to_thread(postgres.create_database, name)
-        url = postgres.url_for(name)
+        password = postgres_password(secret_store, service)
+        await asyncio.to_thread(
+            postgres.ensure_service_database, database=name, role=service, password=password
+        )
+        url = postgres.url_for(name, role=service, password=password)
         await asyncio.to_thread(upgrade, service, url)
         return url
 
@@ -110,8 +159,13 @@ def jwt_keys(test_dir: Path) -> tuple[Path, Path]:
     return private, public
 
 
+TEST_API_QUOTA = "3000/minute"
+
+
 @pytest.fixture(scope="session")
-def platform(test_dir: Path, postgres: PostgresServer, kafka: KafkaBroker) -> Iterator[Platform]:
+def platform(
+    test_dir: Path, secret_store: SecretStore, postgres: PostgresServer, kafka: KafkaBroker
+) -> Iterator[Platform]:
     """The whole platform (services + gateway as processes) on the session's servers."""
     service_ports = {spec.name: free_port() for spec in SERVICES}
     config = PlatformConfig(
@@ -119,6 +173,10 @@ def platform(test_dir: Path, postgres: PostgresServer, kafka: KafkaBroker) -> It
         gateway_port=free_port(),
         service_ports=service_ports,
         environment="test",
+        secrets_dir=secret_store.root,
+        # Low enough for the security suite to exhaust one client's quota, high enough for
+        # every other test's clients never to meet it.
+        settings={"SINERGI_RATE_LIMIT_API": TEST_API_QUOTA},
     )
     running = Platform(config, postgres=postgres, kafka=kafka)
     try:
@@ -190,14 +248,21 @@ class ServiceUnderTest:
     async def settings(
         self, *, migrated_db: MigratedDb, kafka: KafkaBroker, jwt_keys: tuple[Path, Path]
     ) -> Settings:
-        """Settings for the service on a new migrated database and the session's Kafka."""
+        """Settings for the service on a new migrated database and the session's Kafka.
+
+        The service connects as its own PostgreSQL role and publishes as its own Kafka
+        principal (which may write its topic and nothing else).
+        """
         from shared.settings import Settings
 
-        await ensure_topics(kafka.bootstrap_servers, [self.topic])
+        await ensure_topics(kafka.admin, [self.topic])
+        access = kafka.access(domain_user(self.topic))
         return Settings(
             environment="test",
             database_url=await migrated_db(self.name),
-            kafka_bootstrap=kafka.bootstrap_servers,
+            kafka_bootstrap=access.bootstrap,
+            kafka_username=access.username,
+            kafka_password=access.password,
             jwt_private_key_path=jwt_keys[0],
             jwt_public_key_path=jwt_keys[1],
             # Tests wait for the relay to publish; a short poll keeps that wait short.
@@ -255,9 +320,7 @@ class ServiceUnderTest:
         self, settings: Settings, key: str, *, revision: int | None = None
     ) -> str:
         """The raw CloudEvent first published for an entity id (of that ``revision``, if given)."""
-        from shared.kafka import make_consumer
-
-        consumer = make_consumer(settings.kafka_bootstrap, self.topic, group_id=uuid.uuid4().hex)
+        consumer = event_reader(settings, self.topic)
         await consumer.start()
         try:
             async with asyncio.timeout(30):

@@ -1,11 +1,18 @@
-"""The aggregation consumer: the domain topics, through the inbox, into the projections."""
+"""The aggregation consumer: the domain topics, through the inbox, into the projections.
+
+An event whose ``source`` is not the service owning its topic (or its type) is refused
+(``shared.events.origin_problem``): the broker lets only that service write the topic, and the
+consumer does not take an event's word for where it came from either.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from shared.events import TOPICS as DOMAIN_TOPICS
+from shared.events import origin_problem
 from shared.inbox import IdempotentConsumer
+from shared.kafka import KafkaAccess
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aggregation.handlers import HANDLERS
@@ -19,7 +26,7 @@ TOPICS: tuple[str, ...] = DOMAIN_TOPICS
 def build_consumer(
     *,
     sessions: async_sessionmaker[AsyncSession],
-    bootstrap: str,
+    kafka: KafkaAccess,
     topics: Sequence[str] = TOPICS,
     group_id: str = GROUP_ID,
 ) -> IdempotentConsumer:
@@ -27,8 +34,9 @@ def build_consumer(
     return IdempotentConsumer(
         sessions=sessions,
         inbox=inbox,
-        bootstrap=bootstrap,
+        kafka=kafka,
         topics=list(topics),
         group_id=group_id,
         handlers=HANDLERS,
+        verify=origin_problem,
     )

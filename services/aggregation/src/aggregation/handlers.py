@@ -27,8 +27,11 @@ from shared.events.job_market import (
     JobSeekerState,
     JobSeekerUpdatedV1,
     PlacementRecordedV1,
+    PlacementRecordedV2,
     PlacementState,
+    PlacementStateV2,
     PlacementUpdatedV1,
+    PlacementUpdatedV2,
     VacancyPostedV1,
     VacancyState,
     VacancyUpdatedV1,
@@ -81,6 +84,7 @@ def _project(state: type[IntegrationEvent], table: sa.Table) -> Handler:
 project_job_seeker = _project(JobSeekerState, job_seekers)
 project_vacancy = _project(VacancyState, vacancies)
 project_placement = _project(PlacementState, placements)
+project_placement_v2 = _project(PlacementStateV2, placements)
 project_program = _project(ProgramState, programs)
 project_enrollment = _project(EnrollmentState, enrollments)
 project_company = _project(CompanyState, companies)
@@ -125,6 +129,8 @@ HANDLERS: Mapping[str, Handler] = {
     VacancyUpdatedV1.event_type: project_vacancy,
     PlacementRecordedV1.event_type: project_placement,
     PlacementUpdatedV1.event_type: project_placement,
+    PlacementRecordedV2.event_type: project_placement_v2,
+    PlacementUpdatedV2.event_type: project_placement_v2,
     # Training
     ProgramCreatedV1.event_type: project_program,
     ProgramUpdatedV1.event_type: project_program,

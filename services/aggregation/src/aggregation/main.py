@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import FastAPI
+from shared.kafka import KafkaAccess
 from shared.service import create_service_app
 from shared.settings import Settings
 
@@ -31,7 +32,7 @@ def create_app(
     async def consume(app: FastAPI) -> None:
         consumer = build_consumer(
             sessions=app.state.sessions,
-            bootstrap=settings.kafka_bootstrap,
+            kafka=KafkaAccess.from_settings(settings),
             topics=topics,
             group_id=group_id,
         )

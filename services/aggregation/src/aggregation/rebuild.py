@@ -6,9 +6,11 @@ gives the same numbers (ARCHITECTURE, "Rebuildable"). The procedure:
 1. Stop every aggregation process: a consumer group's offsets can only be moved while it has no
    members (Kafka refuses otherwise, and so does this tool).
 2. Run ``uv run python -m aggregation.rebuild`` with the service's environment
-   (``SINERGI_DATABASE_URL``, ``SINERGI_KAFKA_BOOTSTRAP``). It rewinds the committed offsets of
-   the group ``sinergi-aggregation`` to the first retained event of every partition of the
-   consumed topics, then empties the projections and the inbox in one transaction.
+   (``SINERGI_DATABASE_URL``, ``SINERGI_KAFKA_BOOTSTRAP``, ``SINERGI_KAFKA_USERNAME``,
+   ``SINERGI_KAFKA_PASSWORD``: the aggregation's own principal may read its group). It
+   rewinds the committed offsets of the group ``sinergi-aggregation`` to the first retained
+   event of every partition of the consumed topics, then empties the projections and the
+   inbox in one transaction.
 3. Start the service again; its consumer replays everything, and the indicators return to the
    same values once it has caught up.
 
@@ -36,10 +38,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from shared.db import create_engine
+from shared.kafka import KafkaAccess, make_admin, make_consumer
 from shared.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -64,9 +66,9 @@ class RebuildReport:
     tables_emptied: tuple[str, ...]
 
 
-async def rewind_offsets(*, bootstrap: str, topics: Sequence[str], group_id: str) -> int:
+async def rewind_offsets(*, kafka: KafkaAccess, topics: Sequence[str], group_id: str) -> int:
     """Commit the earliest retained offset of every partition of ``topics`` for ``group_id``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = make_admin(kafka, client_id="sinergi-aggregation-rebuild")
     await admin.start()
     try:
         for response in await admin.describe_consumer_groups([group_id]):
@@ -89,9 +91,7 @@ async def rewind_offsets(*, bootstrap: str, topics: Sequence[str], group_id: str
     if not partitions:
         return 0
 
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
-    )
+    consumer = make_consumer(kafka, group_id=group_id)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -124,7 +124,7 @@ async def rebuild(
     rewound = 0
     if rewind:
         rewound = await rewind_offsets(
-            bootstrap=settings.kafka_bootstrap, topics=topics, group_id=group_id
+            kafka=KafkaAccess.from_settings(settings), topics=topics, group_id=group_id
         )
     engine = create_engine(settings.database_url, pool_size=1)
     try:

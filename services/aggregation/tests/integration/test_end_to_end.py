@@ -28,8 +28,9 @@ from shared.events import IntegrationEvent
 from shared.events.envelope import kafka_headers
 from shared.events.job_market import JobSeekerState, PlacementState, VacancyState
 from shared.events.social_security import MembershipState
-from shared.kafka import make_producer
+from shared.kafka import KafkaAccess, make_producer
 from shared.settings import Settings
+from sinergi_local.access import AGGREGATION_USER
 from sinergi_local.kafka import KafkaBroker, ensure_topics
 
 SeekerFactory = Callable[..., JobSeekerState]
@@ -64,10 +65,13 @@ def group_id() -> str:
 async def settings(
     aggregation_db: str, kafka: KafkaBroker, jwt_keys: tuple[Path, Path]
 ) -> Settings:
+    access = kafka.access(AGGREGATION_USER)
     return Settings(
         environment="test",
         database_url=aggregation_db,
-        kafka_bootstrap=kafka.bootstrap_servers,
+        kafka_bootstrap=access.bootstrap,
+        kafka_username=access.username,
+        kafka_password=access.password,
         jwt_public_key_path=jwt_keys[1],
     )
 
@@ -88,9 +92,9 @@ def token(settings: Settings, jwt_keys: tuple[Path, Path]) -> Callable[..., str]
     return mint
 
 
-async def publish(bootstrap: str, topic: str, events: Iterable[IntegrationEvent]) -> None:
+async def publish(access: KafkaAccess, topic: str, events: Iterable[IntegrationEvent]) -> None:
     """Produce the events as the outbox relay does: key = entity id, structured CloudEvent."""
-    producer = make_producer(bootstrap, client_id="aggregation-test")
+    producer = make_producer(access, client_id="aggregation-test")
     await producer.start()
     try:
         for event in events:
@@ -161,10 +165,10 @@ async def published(
     vacancy: VacancyFactory,
     placement: PlacementFactory,
 ) -> None:
-    await ensure_topics(kafka.bootstrap_servers, [topic])
+    await ensure_topics(kafka.admin, [topic])
     moved = seeker(region_code="33.25", registered_at=MARCH)
     await publish(
-        kafka.bootstrap_servers,
+        kafka.admin,
         topic,
         [
             seeker(region_code="32.16", registered_at=MARCH),
@@ -247,6 +251,8 @@ async def test_a_rebuild_replays_the_topic_to_the_same_numbers(
         # While the service consumes, the command refuses and deletes nothing.
         monkeypatch.setenv("SINERGI_DATABASE_URL", settings.database_url)
         monkeypatch.setenv("SINERGI_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+        monkeypatch.setenv("SINERGI_KAFKA_USERNAME", settings.kafka_username)
+        monkeypatch.setenv("SINERGI_KAFKA_PASSWORD", settings.kafka_password)
         command = ["--topic", topic, "--group-id", group_id]
         assert await asyncio.to_thread(rebuild_command, command) == 1
         assert await march_values(client, bearer)() == approx_expected()
@@ -275,10 +281,10 @@ async def test_events_of_several_domains_link_into_a_cross_domain_indicator(
     placement: PlacementFactory,
     membership: Callable[..., MembershipState],
 ) -> None:
-    await ensure_topics(kafka.bootstrap_servers, [topic])
+    await ensure_topics(kafka.admin, [topic])
     # Two placements in Bekasi; only the first worker has BPJS cover, registered in Bandung.
     await publish(
-        kafka.bootstrap_servers,
+        kafka.admin,
         topic,
         [
             placement(person_ref="covered", region_code="32.16", placed_at=MARCH),
@@ -320,17 +326,15 @@ async def test_reading_needs_a_valid_token_with_the_indicators_scope(
 ) -> None:
     params = {"indicator": "placements", "region": "32.16", "period": "2026-03"}
     async with running(settings, topic, group_id) as client:
-        for path in ("/api/v1/indicators", VALUES_URL):
-            missing = await client.get(path, params=params)
+        for path, query in (("/api/v1/indicators", {}), (VALUES_URL, params)):
+            missing = await client.get(path, params=query)
             assert missing.status_code == 401
             assert missing.headers["content-type"] == "application/problem+json"
-            forged = await client.get(
-                path, params=params, headers={"Authorization": "Bearer x.y.z"}
-            )
+            forged = await client.get(path, params=query, headers={"Authorization": "Bearer x.y.z"})
             assert forged.status_code == 401
             wrong_scope = await client.get(
                 path,
-                params=params,
+                params=query,
                 headers={"Authorization": f"Bearer {token(scopes=['job-market:read'])}"},
             )
             assert wrong_scope.status_code == 403

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aggregation.indicators.query import parse_values_query, split_values
+from aggregation.indicators.catalogue import CATALOGUE
+from aggregation.indicators.query import MAX_CELLS, parse_values_query, split_values
 from shared.errors import ProblemError
 from shared.regions import registry
 
@@ -54,3 +55,32 @@ def test_bad_parameters_give_a_422_naming_the_field(
         parse_values_query(**params, regions=registry())
     assert caught.value.status == 422
     assert [e.field for e in caught.value.errors] == [field]
+
+
+def test_every_bad_parameter_is_named_at_once() -> None:
+    with pytest.raises(ProblemError) as caught:
+        parse_values_query(
+            indicator=["no_such_thing"], region=["99.99"], period=["2026-13"], regions=registry()
+        )
+    assert [e.field for e in caught.value.errors] == ["indicator", "region", "period"]
+
+
+def test_a_request_over_the_cell_cap_says_how_to_narrow_it() -> None:
+    codes = [indicator.code for indicator in CATALOGUE]
+    provinces = sorted(registry().provinces)
+    query = {"indicator": [",".join(codes)], "region": [",".join(provinces)]}
+    months = MAX_CELLS // (len(codes) * len(provinces))
+    within = parse_values_query(**query, period=[f"2020-01..{_month(months)}"], regions=registry())
+    assert len(within.indicators) * len(within.areas) * len(within.periods) <= MAX_CELLS
+    with pytest.raises(ProblemError) as caught:
+        parse_values_query(**query, period=[f"2020-01..{_month(months + 1)}"], regions=registry())
+    assert caught.value.status == 422
+    [error] = caught.value.errors
+    assert error.field == "query" and "fewer indicators, regions or periods" in error.detail
+    assert "fewer indicators" in caught.value.detail  # the summary says it too
+
+
+def _month(count: int) -> str:
+    """The ``count``-th month from January 2020 (1 is 2020-01)."""
+    index = count - 1
+    return f"{2020 + index // 12}-{index % 12 + 1:02d}"

@@ -1,7 +1,9 @@
-"""The inspection database: its own SQLAlchemy registry and its outbox."""
+"""The inspection database: its own SQLAlchemy registry and its outbox and audit trail."""
 
 from __future__ import annotations
 
+from shared.audit import audit_table
+from shared.imports.table import import_tables
 from shared.outbox import outbox_table
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
@@ -13,3 +15,6 @@ class Base(SQLModel, registry=registry()):
 
 metadata = Base.metadata
 outbox = outbox_table(metadata)
+imports = import_tables(metadata)
+# Reads of these are audited: an accident names its victims (NIK, name).
+audit_log = audit_table(metadata, personal=("accidents",))

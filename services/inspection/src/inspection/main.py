@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from shared.service import create_service_app
 from shared.settings import Settings
 
-from inspection.accidents.router import router as accidents
-from inspection.companies.router import router as companies
-from inspection.db import outbox
-from inspection.inspections.router import router as inspections
+from inspection.accidents import router as accidents
+from inspection.companies import router as companies
+from inspection.db import audit_log, imports, outbox
+from inspection.inspections import router as inspections
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,6 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "pushed by regional labour offices."
         ),
         settings=settings or Settings(service_name="inspection"),
-        routers=[companies, inspections, accidents],
+        routers=[companies.router, inspections.router, accidents.router],
+        entities=[companies.ENTITY, inspections.ENTITY, accidents.ENTITY],
+        imports=imports,
         outbox=outbox,
+        audit=audit_log,
     )

@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from shared.service import create_service_app
 from shared.settings import Settings
 
-from job_market.db import outbox
-from job_market.job_seekers.router import router as job_seekers
-from job_market.placements.router import router as placements
-from job_market.vacancies.router import router as vacancies
+from job_market.db import audit_log, imports, outbox
+from job_market.job_seekers import router as job_seekers
+from job_market.placements import router as placements
+from job_market.vacancies import router as vacancies
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,6 +19,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Sinergi job market",
         description="Job seekers (AK/I), vacancies and placements pushed by regional systems.",
         settings=settings or Settings(service_name="job-market"),
-        routers=[job_seekers, vacancies, placements],
+        routers=[job_seekers.router, vacancies.router, placements.router],
+        entities=[job_seekers.ENTITY, vacancies.ENTITY, placements.ENTITY],
+        imports=imports,
         outbox=outbox,
+        audit=audit_log,
     )

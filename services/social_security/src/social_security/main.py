@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from shared.service import create_service_app
 from shared.settings import Settings
 
-from social_security.claims.router import router as claims
-from social_security.db import outbox
-from social_security.memberships.router import router as memberships
+from social_security.claims import router as claims
+from social_security.db import audit_log, imports, outbox
+from social_security.memberships import router as memberships
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -21,6 +21,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "benefit claims, pushed by BPJS and the regions."
         ),
         settings=settings or Settings(service_name="social-security"),
-        routers=[memberships, claims],
+        routers=[memberships.router, claims.router],
+        entities=[memberships.ENTITY, claims.ENTITY],
+        imports=imports,
         outbox=outbox,
+        audit=audit_log,
     )

@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from shared.service import create_service_app
 from shared.settings import Settings
 
-from training.db import outbox
-from training.enrollments.router import router as enrollments
-from training.programs.router import router as programs
+from training.db import audit_log, imports, outbox
+from training.enrollments import router as enrollments
+from training.programs import router as programs
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -21,6 +21,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "BNSP certification, pushed by regional systems."
         ),
         settings=settings or Settings(service_name="training"),
-        routers=[programs, enrollments],
+        routers=[programs.router, enrollments.router],
+        entities=[programs.ENTITY, enrollments.ENTITY],
+        imports=imports,
         outbox=outbox,
+        audit=audit_log,
     )

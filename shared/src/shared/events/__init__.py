@@ -1,6 +1,8 @@
 """Integration events: the CloudEvents envelope and the versioned event models per domain.
 
-One topic per domain; ``EVENT_TYPES`` maps every CloudEvent ``type`` to its model.
+One topic per domain; ``EVENT_TYPES`` maps every CloudEvent ``type`` to its model, and
+``TOPIC_SOURCES`` every domain topic to the CloudEvent ``source`` of the one service that may
+write it (the broker's ACLs enforce who writes; ``origin_problem`` checks what they claim).
 """
 
 from shared.events import inspection, job_market, social_security, training
@@ -15,4 +17,32 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     cls.event_type: cls for module in DOMAINS for cls in module.EVENTS
 }
 
-__all__ = ["DOMAINS", "EVENT_TYPES", "TOPICS", "CloudEvent", "IntegrationEvent"]
+TOPIC_SOURCES: dict[str, str] = {module.TOPIC: module.SOURCE for module in DOMAINS}
+
+
+def origin_problem(topic: str, event: CloudEvent) -> str | None:
+    """Why ``event`` cannot come from the service it claims, or None when its origin fits.
+
+    On a domain topic the ``source`` must be that topic's owner; a known ``type`` must carry
+    the source of the domain that defines it. (A topic outside the catalogue, such as a test's
+    own, is judged by the type alone.)
+    """
+    owner = TOPIC_SOURCES.get(topic)
+    claimed = event.source[:100]
+    if owner is not None and event.source != owner:
+        return f"source {claimed!r} does not own topic {topic!r} (owner {owner!r})"
+    declared = EVENT_TYPES.get(event.type)
+    if declared is not None and event.source != declared.source:
+        return f"type {event.type[:100]!r} is not published by source {claimed!r}"
+    return None
+
+
+__all__ = [
+    "DOMAINS",
+    "EVENT_TYPES",
+    "TOPICS",
+    "TOPIC_SOURCES",
+    "CloudEvent",
+    "IntegrationEvent",
+    "origin_problem",
+]

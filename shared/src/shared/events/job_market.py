@@ -100,6 +100,32 @@ class PlacementUpdatedV1(PlacementState):
     event_type: ClassVar[str] = _PREFIX + "placement.updated.v1"
 
 
+class PlacementStateV2(_JobMarketEvent):
+    """A placement, version 2: ``job_seeker_id`` is null when the worker is not registered
+    with the recording client (a placement between regions, AKAD, or abroad, AKAN); the
+    aggregation links the person through ``person_ref`` either way."""
+
+    region_code: str
+    person_ref: str
+    job_seeker_id: str | None
+    vacancy_id: str | None
+    employer_nib: str
+    placed_at: date
+    mechanism: Literal["AKL", "AKAD", "AKAN"]
+
+
+class PlacementRecordedV2(PlacementStateV2):
+    """A region recorded a new placement."""
+
+    event_type: ClassVar[str] = _PREFIX + "placement.recorded.v2"
+
+
+class PlacementUpdatedV2(PlacementStateV2):
+    """A placement changed."""
+
+    event_type: ClassVar[str] = _PREFIX + "placement.updated.v2"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
     JobSeekerRegisteredV1,
     JobSeekerUpdatedV1,
@@ -107,4 +133,6 @@ EVENTS: tuple[type[IntegrationEvent], ...] = (
     VacancyUpdatedV1,
     PlacementRecordedV1,
     PlacementUpdatedV1,
+    PlacementRecordedV2,
+    PlacementUpdatedV2,
 )

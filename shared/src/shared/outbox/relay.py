@@ -21,7 +21,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.events.envelope import kafka_headers
-from shared.kafka import make_producer
+from shared.kafka import KafkaAccess, make_producer
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +40,14 @@ class OutboxRelay:
         *,
         engine: AsyncEngine,
         table: sa.Table,
-        bootstrap: str,
+        kafka: KafkaAccess,
         client_id: str,
         poll_seconds: float = 0.1,
         batch_size: int = 500,
     ) -> None:
         self._engine = engine
         self._table = table
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._client_id = client_id
         self._poll = poll_seconds
         self._batch = batch_size
@@ -132,7 +132,7 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = make_producer(self._bootstrap, client_id=self._client_id)
+            producer = make_producer(self._kafka, client_id=self._client_id)
             try:
                 await producer.start()
             except Exception:

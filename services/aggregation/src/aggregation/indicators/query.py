@@ -6,15 +6,22 @@ Each parameter may be repeated and each value may be a comma-separated list, so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from shared.errors import invalid
+from shared.errors import FieldError, field_error, validation_problem
 from shared.regions import RegionRegistry
 
 from aggregation.indicators.areas import parse_areas
 from aggregation.indicators.catalogue import by_code
 from aggregation.indicators.periods import Period, parse_periods
+
+T = TypeVar("T")
+
+MAX_CELLS = 10_000
+"""Values one request may ask for (indicators × areas × months): an answer stays small and
+fast; a bigger table is several requests, or an export."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +56,34 @@ def parse_values_query(
     period: Iterable[str] | None,
     regions: RegionRegistry,
 ) -> ValuesQuery:
-    """Validate the raw parameters; raise a 422 problem naming the first bad one."""
-    try:
-        indicators = parse_indicators(split_values(indicator))
-    except ValueError as exc:
-        raise invalid("indicator", str(exc)) from exc
-    try:
-        areas = parse_areas(split_values(region), regions)
-    except ValueError as exc:
-        raise invalid("region", str(exc)) from exc
-    try:
-        periods = parse_periods(split_values(period))
-    except ValueError as exc:
-        raise invalid("period", str(exc)) from exc
+    """Validate the raw parameters; raise one 422 problem naming every bad one."""
+    errors: list[FieldError] = []
+
+    def parsed(name: str, parse: Callable[[], list[T]]) -> list[T]:
+        try:
+            return parse()
+        except ValueError as exc:
+            errors.append(field_error(name, str(exc)))
+            return []
+
+    indicators = parsed("indicator", lambda: parse_indicators(split_values(indicator)))
+    areas = parsed("region", lambda: parse_areas(split_values(region), regions))
+    periods = parsed("period", lambda: parse_periods(split_values(period)))
+    cells = len(indicators) * len(areas) * len(periods)
+    too_many = cells > MAX_CELLS
+    if too_many:
+        errors.append(
+            field_error(
+                "query",
+                f"this asks for {cells} values ({len(indicators)} indicators x {len(areas)} "
+                f"areas x {len(periods)} months); at most {MAX_CELLS} per request: ask for "
+                "fewer indicators, regions or periods, or split the request",
+            )
+        )
+    if errors:
+        problem = validation_problem(errors)
+        if too_many:
+            # The summary says how to narrow, not only which field is wrong.
+            problem.detail = f"{problem.detail}. {errors[-1].detail}"
+        raise problem
     return ValuesQuery(tuple(indicators), tuple(areas), tuple(periods))

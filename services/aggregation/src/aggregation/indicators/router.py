@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import StringConstraints
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
 from shared.errors import PROBLEM_RESPONSES
 from shared.regions import registry
-from shared.service import SessionDep
 
 from aggregation.indicators import service
 from aggregation.indicators.models import IndicatorPublic, IndicatorValues
@@ -22,16 +23,28 @@ router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"], responses=P
 # The parameters are optional here and validated by ``parse_values_query`` so that every
 # mistake (missing or malformed) gives the same 422 problem naming ``indicator``, ``region``
 # or ``period``.
+# Bounds of the raw parameters (the cell cap bounds what they may ask for). The HTTP server
+# refuses a request target over 64 KiB before the application sees it, so the bounds are chosen
+# for the longest request they allow to stay below that: codes are ASCII letters, digits and
+# ``_ . , -`` (at most three bytes each once percent-encoded), a region value holds every
+# regency comma-separated (553 x "32.16," < 3,400 characters), and the three parameters
+# together stay under 54 KB.
+CODE_PATTERN = r"^[0-9A-Za-z_.,\-]*$"
+Code = Annotated[str, StringConstraints(max_length=256, pattern=CODE_PATTERN)]
+RegionCodes = Annotated[str, StringConstraints(max_length=3_400, pattern=CODE_PATTERN)]
+
 IndicatorParam = Annotated[
-    list[str] | None,
+    list[Code] | None,
     Query(
+        max_length=8,
         description="Indicator code(s): repeated or comma-separated (see GET /api/v1/indicators)",
         examples=["job_seekers_registered"],
     ),
 ]
 RegionParam = Annotated[
-    list[str] | None,
+    list[RegionCodes] | None,
     Query(
+        max_length=4,
         description=(
             "Regency (32.16 or 3216), province (32, sum of its regencies) or ID (nation); "
             "repeated or comma-separated. Omitted: ID."
@@ -40,8 +53,9 @@ RegionParam = Annotated[
     ),
 ]
 PeriodParam = Annotated[
-    list[str] | None,
+    list[Code] | None,
     Query(
+        max_length=8,
         description="Month(s) YYYY-MM: repeated, comma-separated or a range 2026-01..2026-06",
         examples=["2026-03"],
     ),

@@ -73,7 +73,7 @@ placements = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
     sa.Column("region_code", sa.Text, nullable=False),
     sa.Column("person_ref", sa.Text, nullable=False),
-    sa.Column("job_seeker_id", sa.Text, nullable=False),
+    sa.Column("job_seeker_id", sa.Text),
     sa.Column("vacancy_id", sa.Text),
     sa.Column("employer_nib", sa.Text, nullable=False),
     sa.Column("placed_at", sa.Date, nullable=False),

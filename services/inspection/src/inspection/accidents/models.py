@@ -13,6 +13,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import field_validator
+from shared.crypto import EncryptedText
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from shared.types import KbliCode, Nib
 from sqlmodel import Field, SQLModel
@@ -26,31 +28,34 @@ Sex = Literal["M", "F"]
 class VictimCreate(SQLModel):
     """A victim as sent: the NIK must agree with birth date and sex."""
 
-    nik: str = Field(description="16-digit NIK; must agree with birth_date and sex")
-    full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    model_config = STRICT_INPUT
+
+    nik: Text = Field(
+        min_length=1, max_length=32, description="16-digit NIK; must agree with birth_date and sex"
+    )
+    full_name: Text = Field(min_length=1, max_length=200)
+    birth_date: IsoDate
     sex: Sex
 
 
 class VictimPublic(SQLModel):
-    """A victim as read back; the NIK is masked."""
+    """A victim as read back: no part of the NIK."""
 
-    nik_masked: str
     full_name: str
-    birth_date: date
+    birth_date: IsoDate
     sex: Sex
 
 
 class AccidentBase(SQLModel):
     """Fields of a workplace accident."""
 
-    external_id: str = Field(min_length=1, max_length=64)
+    external_id: ExternalId
     company_nib: Nib
-    region_code: str = Field(description="Kemendagri regency code of the workplace")
-    occurred_at: date
+    region_code: RegionCode = Field(description="Kemendagri regency code of the workplace")
+    occurred_at: IsoDate
     outcome: Outcome = Field(sa_type=sa.String(16), description="recovered, disability or death")
     lost_days: int | None = Field(default=None, ge=0, le=100_000)
-    injury: str | None = Field(default=None, max_length=500)
+    injury: Text | None = Field(default=None, max_length=500)
     kbli_code: KbliCode | None = Field(
         default=None, description="KBLI of the activity; the company's code when not sent"
     )
@@ -58,6 +63,8 @@ class AccidentBase(SQLModel):
 
 class AccidentCreate(AccidentBase):
     """An accident as pushed by a region (upsert by ``external_id``)."""
+
+    model_config = STRICT_INPUT
 
     victims: list[VictimCreate] = Field(min_length=1, max_length=1000)
 
@@ -94,7 +101,7 @@ class Victim(Base, table=True):
     """The accident_victims table: one row per victim, in the order the region sent them."""
 
     __tablename__ = "accident_victims"
-    __table_args__ = (sa.UniqueConstraint("accident_id", "nik"),)
+    __table_args__ = (sa.UniqueConstraint("accident_id", "person_ref"),)
 
     accident_id: uuid.UUID = Field(
         sa_column=sa.Column(
@@ -102,8 +109,8 @@ class Victim(Base, table=True):
         )
     )
     position: int = Field(primary_key=True)
-    nik: str = Field(max_length=16)
-    full_name: str = Field(max_length=200)
-    birth_date: date
+    nik: str = Field(sa_type=EncryptedText("nik"))
+    full_name: str = Field(sa_type=EncryptedText("full_name"))
+    birth_date: IsoDate
     sex: Sex = Field(sa_type=sa.String(1))
     person_ref: str = Field(max_length=64, index=True)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import invalid
 from shared.events.inspection import AccidentReportedV1, AccidentUpdatedV1, AccidentVictim
-from shared.identifiers import person_ref
 from shared.outbox import enqueue
-from shared.persons import mask_nik, valid_nik
 from shared.records import (
     Change,
     Page,
@@ -22,12 +20,12 @@ from shared.records import (
     between,
     get_visible,
     matching,
-    region_for_write,
     rows_and_total,
     upsert_record,
     utcnow,
     visible,
 )
+from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspection.accidents.models import (
@@ -35,23 +33,46 @@ from inspection.accidents.models import (
     AccidentCreate,
     AccidentPublic,
     Victim,
-    VictimCreate,
     VictimPublic,
 )
-from inspection.companies.service import company_for
+from inspection.companies.models import Company
+from inspection.companies.service import check_company
 from inspection.db import outbox
 
 
+@dataclass(frozen=True)
+class AccidentChecks:
+    """What the rules established about an accident sent for writing."""
+
+    region: str
+    company: Company
+    victims: list[dict[str, Any]]
+    """Each victim's stored columns, NIK checked, with its ``person_ref``."""
+
+
+async def check_accident(rules: Rules) -> AccidentChecks | None:
+    """The regency, the company (among the caller's regions) and every victim's NIK."""
+    region = rules.region()
+    company = await check_company(rules, region=region)
+    victims = _checked_victims(rules)
+    if region is None or company is None or victims is None:
+        return None
+    return AccidentChecks(region=region, company=company, victims=victims)
+
+
 async def upsert_accident(
-    session: AsyncSession, *, principal: Principal, data: AccidentCreate, secret: str
+    session: AsyncSession, *, principal: Principal, data: AccidentCreate, checks: AccidentChecks
 ) -> WriteResult:
-    """Report or correct an accident and its victims; commit rows and event together."""
-    region = region_for_write(principal, data.region_code)
-    company = await company_for(session, nib=data.company_nib, region=region)
-    victims = _checked_victims(data.victims, secret=secret)
+    """Report or correct an accident and its victims; rows and event (the caller commits)."""
+    victims = [
+        victim | {"full_name": sent.full_name, "birth_date": sent.birth_date, "sex": sent.sex}
+        for victim, sent in zip(checks.victims, data.victims, strict=True)
+    ]
     values = data.model_dump(exclude={"external_id", "victims"})
     values.update(
-        region_code=region, company_id=company.id, kbli_code=data.kbli_code or company.kbli_code
+        region_code=checks.region,
+        company_id=checks.company.id,
+        kbli_code=data.kbli_code or checks.company.kbli_code,
     )
     row, change = await upsert_record(
         session, Accident, principal=principal, external_id=data.external_id, values=values
@@ -80,31 +101,27 @@ async def upsert_accident(
             ],
         )
         await enqueue(session, outbox, event)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
-def _checked_victims(victims: Sequence[VictimCreate], *, secret: str) -> list[dict[str, Any]]:
-    """The victims' stored columns, each NIK checked (a 422 names e.g. ``victims.1.nik``)."""
+def _checked_victims(rules: Rules) -> list[dict[str, Any]] | None:
+    """Position, NIK and ``person_ref`` of each victim; each bad NIK named (``victims.1.nik``)."""
+    sent = rules.raw("victims")
+    if not isinstance(sent, list):
+        return None
     checked: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for index, victim in enumerate(victims):
+    for index in range(len(sent)):
         field = f"victims.{index}.nik"
-        nik = valid_nik(victim.nik, birth_date=victim.birth_date, sex=victim.sex, field=field)
-        if nik in seen:
-            raise invalid(field, f"the same person is already victims.{seen[nik]}")
-        seen[nik] = index
-        checked.append(
-            {
-                "position": index,
-                "nik": nik,
-                "full_name": victim.full_name,
-                "birth_date": victim.birth_date,
-                "sex": victim.sex,
-                "person_ref": person_ref(nik, secret=secret),
-            }
-        )
-    return checked
+        person = rules.person(field)
+        if person is None:
+            continue
+        if person.nik in seen:
+            rules.add(field, f"the same person is already victims.{seen[person.nik]}")
+            continue
+        seen[person.nik] = index
+        checked.append({"position": index, "nik": person.nik, "person_ref": person.person_ref})
+    return checked if len(checked) == len(sent) else None
 
 
 _VICTIM_COLUMNS = ("position", "nik", "full_name", "birth_date", "sex", "person_ref")
@@ -141,7 +158,6 @@ async def _victims_of(
     for v in rows:
         found[v.accident_id].append(
             VictimPublic(
-                nik_masked=mask_nik(v.nik),
                 full_name=v.full_name,
                 birth_date=v.birth_date,
                 sex=v.sex,
@@ -171,6 +187,7 @@ async def list_accidents(
     occurred_from: date | None,
     occurred_to: date | None,
     external_id: str | None,
+    person_ref: str | None = None,
     limit: int,
     offset: int,
 ) -> Page[AccidentPublic]:
@@ -187,6 +204,11 @@ async def list_accidents(
         ),
         *between(columns.occurred_at, occurred_from, occurred_to),
     ]
+    if person_ref is not None:
+        victim = sa.inspect(Victim).columns
+        where.append(
+            columns.id.in_(sa.select(victim.accident_id).where(victim.person_ref == person_ref))
+        )
     rows, total = await rows_and_total(
         session,
         Accident,

@@ -10,6 +10,7 @@ import uuid
 from typing import Literal
 
 import sqlalchemy as sa
+from shared.input import STRICT_INPUT, RegionCode, Text
 from shared.records import RecordFields
 from shared.types import KbliCode, Nib
 from sqlmodel import Field, SQLModel
@@ -23,13 +24,15 @@ class CompanyBase(SQLModel):
     """Fields of a company as in its WLKP report (wajib lapor ketenagakerjaan)."""
 
     nib: Nib
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     kbli_code: KbliCode
     kbli_version: Literal["2020", "2025"] = Field(default="2020", sa_type=sa.String(4))
-    region_code: str = Field(description="Kemendagri regency code of the workplace, e.g. 32.16")
+    region_code: RegionCode = Field(
+        description="Kemendagri regency code of the workplace, e.g. 32.16"
+    )
     workers_male: int = Field(ge=0, le=10_000_000)
     workers_female: int = Field(ge=0, le=10_000_000)
-    address: str | None = Field(default=None, max_length=500)
+    address: Text | None = Field(default=None, max_length=500)
     p2k3_committee: bool | None = Field(
         default=None, description="Has a K3 committee (P2K3); null when not reported"
     )
@@ -43,6 +46,8 @@ class CompanyBase(SQLModel):
 
 class CompanyCreate(CompanyBase):
     """A company as pushed by a region (upsert by ``nib``)."""
+
+    model_config = STRICT_INPUT
 
 
 class CompanyPublic(CompanyBase):

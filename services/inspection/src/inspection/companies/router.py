@@ -7,17 +7,41 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.listing import Listing, region_filter
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
-from shared.service import SessionDep, answer_write
+from shared.rules import Checked, check_region, checked_by
+from shared.service import answer_write
 
 from inspection.companies import service
-from inspection.companies.models import CompanyCreate, CompanyPublic
+from inspection.companies.models import Company, CompanyCreate, CompanyPublic
 
 router = APIRouter(prefix="/api/v1/inspection/companies", tags=["inspection: companies"])
-Reader = Annotated[Principal, Depends(RequireScope("inspection:read"))]
-Writer = Annotated[Principal, Depends(RequireScope("inspection:write"))]
+reader, writer = RequireScope("inspection:read"), RequireScope("inspection:write")
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Checks = Annotated[Checked[str], checked_by(check_region, caller=Depends(writer))]
+
+
+ENTITY = Entity(
+    domain="inspection",
+    collection="companies",
+    model=CompanyCreate,
+    table=Company,
+    check=check_region,
+    upsert=service.upsert_company,
+    key="nib",
+    example={
+        "nib": "9120001234567",
+        "name": "PT Sinar Logam Cikarang",
+        "kbli_code": "24101",
+        "region_code": "32.16",
+        "workers_male": 180,
+        "workers_female": 45,
+    },
+)
 
 
 @router.post(
@@ -29,16 +53,19 @@ Writer = Annotated[Principal, Depends(RequireScope("inspection:write"))]
 )
 async def put_company(
     data: CompanyCreate,
+    checks: Checks,
     principal: Writer,
     session: SessionDep,
     request: Request,
     response: Response,
 ) -> WriteResult:
-    result = await service.upsert_company(session, principal=principal, data=data)
-    return answer_write(result, request=request, response=response)
+    result = await service.upsert_company(
+        session, principal=principal, data=data, checks=checks.value
+    )
+    return await answer_write(result, session=session, request=request, response=response)
 
 
-@router.get("/{company_id}", response_model=CompanyPublic, responses=PROBLEM_RESPONSES)
+@router.get("/{company_id:uuid}", response_model=CompanyPublic, responses=PROBLEM_RESPONSES)
 async def get_company(
     company_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> CompanyPublic:

@@ -6,7 +6,6 @@ import uuid
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import invalid
 from shared.events.inspection import CompanyRegisteredV1, CompanyUpdatedV1
 from shared.outbox import enqueue
 from shared.records import (
@@ -16,10 +15,10 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
+from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspection.companies.models import Company, CompanyCreate, CompanyPublic
@@ -27,12 +26,12 @@ from inspection.db import outbox
 
 
 async def upsert_company(
-    session: AsyncSession, *, principal: Principal, data: CompanyCreate
+    session: AsyncSession, *, principal: Principal, data: CompanyCreate, checks: str
 ) -> WriteResult:
-    """Register or correct a company (keyed by NIB); commit the row and its event together."""
-    region = region_for_write(principal, data.region_code)
+    """Register or correct a company (keyed by NIB) in the checked regency ``checks``: the row
+    and its event (the caller commits)."""
     values = data.model_dump()
-    values["region_code"] = region
+    values["region_code"] = checks
     row, change = await upsert_record(
         session, Company, principal=principal, external_id=data.nib, values=values
     )
@@ -48,25 +47,30 @@ async def upsert_company(
             workers_female=row.workers_female,
         )
         await enqueue(session, outbox, event)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
-async def company_for(
-    session: AsyncSession, *, nib: str, region: str, field: str = "company_nib"
-) -> Company:
-    """The company with this NIB, preferring its record in ``region``; else a 422 on ``field``."""
-    # Several clients may have reported the same NIB (a ministry WLKP feed and a region, or
-    # workplaces in two regions): the record of the region at hand is the one that applies.
+async def check_company(
+    rules: Rules, *, region: str | None, field: str = "company_nib"
+) -> Company | None:
+    """The company a record at ``region`` names by NIB, among the caller's regions' companies.
+
+    Only the company records of the caller's regions count, the one of ``region`` first: a
+    region registering a NIB never changes what another region's records link to, and the
+    answer never tells whether the NIB is registered in a region the caller cannot see.
+    """
+    nib = rules.text(field)
+    if nib is None or region is None:
+        return None
     columns = sa.inspect(Company).columns
-    row = await session.scalar(
+    row: Company | None = await rules.session.scalar(
         sa.select(Company)
-        .where(columns.nib == nib)
+        .where(columns.nib == nib, *visible(Company, rules.principal))
         .order_by((columns.region_code == region).desc(), columns.updated_at.desc())
         .limit(1)
     )
     if row is None:
-        raise invalid(field, f"no company with NIB {nib} is registered")
+        rules.add(field, f"no company with NIB {nib} is registered in this client's regions")
     return row
 
 

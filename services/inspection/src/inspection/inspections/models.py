@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, field_validator
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from shared.types import Nib
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,6 +34,8 @@ class Finding(BaseModel):
     or ``prosecuted`` (handed to the labour-inspector investigators, PPNS).
     """
 
+    model_config = STRICT_INPUT
+
     norm: Norm
     status: FindingStatus
 
@@ -40,19 +43,23 @@ class Finding(BaseModel):
 class InspectionBase(SQLModel):
     """Fields of an inspection."""
 
-    external_id: str = Field(min_length=1, max_length=64)
+    external_id: ExternalId
     company_nib: Nib
-    region_code: str = Field(description="Kemendagri regency code of the inspected workplace")
-    inspected_at: date
+    region_code: RegionCode = Field(
+        description="Kemendagri regency code of the inspected workplace"
+    )
+    inspected_at: IsoDate
     type: InspectionType = Field(
         sa_type=sa.String(16), description="routine, special (complaint, accident) or k3_test"
     )
-    inspector_name: str | None = Field(default=None, max_length=200)
-    notes: str | None = Field(default=None, max_length=4000)
+    inspector_name: Text | None = Field(default=None, max_length=200)
+    notes: Text | None = Field(default=None, max_length=4000)
 
 
 class InspectionCreate(InspectionBase):
     """An inspection as pushed by a region (upsert by ``external_id``)."""
+
+    model_config = STRICT_INPUT
 
     findings: list[Finding] = Field(
         default_factory=list, max_length=200, description="Violations found; empty when none"

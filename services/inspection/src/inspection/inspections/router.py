@@ -3,22 +3,50 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, region_filter
+from shared.listing import Listing, QueryDate, QueryText, region_filter
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
-from shared.service import SessionDep, answer_write
+from shared.rules import Checked, checked_by
+from shared.service import answer_write
 
 from inspection.inspections import service
-from inspection.inspections.models import InspectionCreate, InspectionPublic
+from inspection.inspections.models import Inspection, InspectionCreate, InspectionPublic
 
 router = APIRouter(prefix="/api/v1/inspection/inspections", tags=["inspection: inspections"])
-Reader = Annotated[Principal, Depends(RequireScope("inspection:read"))]
-Writer = Annotated[Principal, Depends(RequireScope("inspection:write"))]
+reader, writer = RequireScope("inspection:read"), RequireScope("inspection:write")
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Checks = Annotated[
+    Checked[service.InspectionChecks], checked_by(service.check_inspection, caller=Depends(writer))
+]
+
+
+ENTITY = Entity(
+    domain="inspection",
+    collection="inspections",
+    model=InspectionCreate,
+    table=Inspection,
+    check=service.check_inspection,
+    upsert=service.upsert_inspection,
+    example={
+        "external_id": "RIK-2026-0093",
+        "company_nib": "9120001234567",
+        "region_code": "32.16",
+        "inspected_at": "2026-09-15",
+        "type": "routine",
+        "findings": [
+            {"norm": "wages", "status": "notice_1"},
+            {"norm": "k3", "status": "open"},
+        ],
+        "inspector_name": "Budi Santoso",
+    },
+)
 
 
 @router.post(
@@ -30,16 +58,19 @@ Writer = Annotated[Principal, Depends(RequireScope("inspection:write"))]
 )
 async def put_inspection(
     data: InspectionCreate,
+    checks: Checks,
     principal: Writer,
     session: SessionDep,
     request: Request,
     response: Response,
 ) -> WriteResult:
-    result = await service.upsert_inspection(session, principal=principal, data=data)
-    return answer_write(result, request=request, response=response)
+    result = await service.upsert_inspection(
+        session, principal=principal, data=data, checks=checks.value
+    )
+    return await answer_write(result, session=session, request=request, response=response)
 
 
-@router.get("/{inspection_id}", response_model=InspectionPublic, responses=PROBLEM_RESPONSES)
+@router.get("/{inspection_id:uuid}", response_model=InspectionPublic, responses=PROBLEM_RESPONSES)
 async def get_inspection(
     inspection_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> InspectionPublic:
@@ -65,9 +96,9 @@ async def list_inspections(
             description="Only inspections with at least one finding in this status",
         ),
     ] = None,
-    inspected_from: date | None = None,
-    inspected_to: date | None = None,
-    external_id: str | None = None,
+    inspected_from: QueryDate = None,
+    inspected_to: QueryDate = None,
+    external_id: QueryText = None,
 ) -> Page[InspectionPublic]:
     return await service.list_inspections(
         session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -17,25 +18,41 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
+from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inspection.companies.service import company_for
+from inspection.companies.models import Company
+from inspection.companies.service import check_company
 from inspection.db import outbox
 from inspection.inspections.models import Inspection, InspectionCreate, InspectionPublic
 
 
+@dataclass(frozen=True)
+class InspectionChecks:
+    """What the rules established about an inspection sent for writing."""
+
+    region: str
+    company: Company
+
+
+async def check_inspection(rules: Rules) -> InspectionChecks | None:
+    """The regency (the caller's) and the inspected company (among the caller's regions)."""
+    region = rules.region()
+    company = await check_company(rules, region=region)
+    if region is None or company is None:
+        return None
+    return InspectionChecks(region=region, company=company)
+
+
 async def upsert_inspection(
-    session: AsyncSession, *, principal: Principal, data: InspectionCreate
+    session: AsyncSession, *, principal: Principal, data: InspectionCreate, checks: InspectionChecks
 ) -> WriteResult:
-    """Record or correct an inspection; commit the row and its event together."""
-    region = region_for_write(principal, data.region_code)
-    company = await company_for(session, nib=data.company_nib, region=region)
+    """Record or correct an inspection; the row and its event (the caller commits)."""
     values = data.model_dump(exclude={"external_id"})
-    values.update(region_code=region, company_id=company.id)
+    values.update(region_code=checks.region, company_id=checks.company.id)
     row, change = await upsert_record(
         session, Inspection, principal=principal, external_id=data.external_id, values=values
     )
@@ -51,7 +68,6 @@ async def upsert_inspection(
             findings=[Finding.model_validate(f) for f in row.findings],
         )
         await enqueue(session, outbox, event)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from pydantic import field_validator
+from shared.crypto import EncryptedText
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -35,34 +37,39 @@ class EducationLevel(enum.StrEnum):
 
 Sex = Literal["M", "F"]
 JobSeekerStatus = Literal["active", "placed", "expired"]
+Skill = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class JobSeekerBase(SQLModel):
     """Fields a regional system sends and may read back."""
 
-    external_id: str = Field(min_length=1, max_length=64)
-    full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    external_id: ExternalId
+    full_name: Text = Field(min_length=1, max_length=200)
+    birth_date: IsoDate
     sex: Sex = Field(sa_type=sa.String(1))
-    education_level: EducationLevel = Field(sa_type=sa.String(16))
-    region_code: str = Field(description="Kemendagri regency code, e.g. 32.16 (3216 accepted)")
-    registered_at: date
-    ak1_number: str | None = Field(default=None, max_length=64, description="AK/I card number")
-    education_major: str | None = Field(default=None, max_length=200)
+    education_level: EducationLevel = Field(sa_type=sa.String(16), schema_extra={"strict": False})
+    region_code: RegionCode
+    registered_at: IsoDate
+    ak1_number: Text | None = Field(default=None, max_length=64, description="AK/I card number")
+    education_major: Text | None = Field(default=None, max_length=200)
     graduation_year: int | None = Field(default=None, ge=1940, le=2100)
-    skills: list[str] = Field(default_factory=list, sa_type=JSONB)
-    desired_occupation_code: str | None = Field(
+    skills: list[Skill] = Field(default_factory=list, max_length=50, sa_type=JSONB)
+    desired_occupation_code: Text | None = Field(
         default=None, max_length=8, description="KBJI 2014 code"
     )
     disability: bool = False
-    village_code: str | None = Field(default=None, max_length=16)
+    village_code: Text | None = Field(default=None, max_length=16)
     status: JobSeekerStatus = Field(default="active", sa_type=sa.String(16))
 
 
 class JobSeekerCreate(JobSeekerBase):
     """A job seeker as pushed by a region (upsert by ``external_id``)."""
 
-    nik: str = Field(description="16-digit NIK; must agree with birth_date and sex")
+    model_config = STRICT_INPUT
+
+    nik: Text = Field(
+        min_length=1, max_length=32, description="16-digit NIK; must agree with birth_date and sex"
+    )
 
     @field_validator("registered_at")
     @classmethod
@@ -73,10 +80,10 @@ class JobSeekerCreate(JobSeekerBase):
 
 
 class JobSeekerPublic(JobSeekerBase):
-    """A job seeker as read back; the NIK is masked."""
+    """A job seeker as read back: no part of the NIK (the sender has it; search by NIK with
+    ``POST .../job-seekers/search``)."""
 
     id: uuid.UUID
-    nik_masked: str
     revision: int
 
 
@@ -89,5 +96,6 @@ class JobSeeker(Base, RecordFields, JobSeekerBase, table=True):
         sa.Index("ix_job_seekers_region_registered", "region_code", "registered_at"),
     )
 
-    nik: str = Field(max_length=16)
+    nik: str = Field(sa_type=EncryptedText("nik"))
+    full_name: str = Field(sa_type=EncryptedText("full_name"))
     person_ref: str = Field(max_length=64, index=True)

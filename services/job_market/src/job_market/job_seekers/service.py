@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.job_market import JobSeekerRegisteredV1, JobSeekerUpdatedV1
-from shared.identifiers import person_ref
 from shared.outbox import enqueue
-from shared.persons import mask_nik, valid_nik
 from shared.records import (
     Change,
     Page,
@@ -19,31 +18,46 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
+from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
 from job_market.job_seekers.models import JobSeeker, JobSeekerCreate, JobSeekerPublic
 
 
+@dataclass(frozen=True)
+class JobSeekerChecks:
+    """What the rules established about a job seeker sent for writing."""
+
+    region: str
+    person: Person
+
+
+async def check_job_seeker(rules: Rules) -> JobSeekerChecks | None:
+    """The regency (the caller's) and the NIK (agreeing with birth date and sex)."""
+    region, person = rules.region(), rules.person()
+    if region is None or person is None:
+        return None
+    return JobSeekerChecks(region=region, person=person)
+
+
 async def upsert_job_seeker(
-    session: AsyncSession, *, principal: Principal, data: JobSeekerCreate, secret: str
+    session: AsyncSession, *, principal: Principal, data: JobSeekerCreate, checks: JobSeekerChecks
 ) -> WriteResult:
-    """Register or correct a job seeker; commit the row and its event together."""
-    region = region_for_write(principal, data.region_code)
-    nik = valid_nik(data.nik, birth_date=data.birth_date, sex=data.sex)
+    """Register or correct a job seeker; the row and its event (the caller commits)."""
     values = data.model_dump(exclude={"external_id", "nik"})
-    values.update(region_code=region, nik=nik, person_ref=person_ref(nik, secret=secret))
+    values.update(
+        region_code=checks.region, nik=checks.person.nik, person_ref=checks.person.person_ref
+    )
     row, change = await upsert_record(
         session, JobSeeker, principal=principal, external_id=data.external_id, values=values
     )
     if change is not Change.UNCHANGED:
         event_cls = JobSeekerRegisteredV1 if change is Change.CREATED else JobSeekerUpdatedV1
         await enqueue(session, outbox, _event(event_cls, row))
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
@@ -65,8 +79,8 @@ def _event(
 
 
 def to_public(row: JobSeeker) -> JobSeekerPublic:
-    """The read model of a job seeker, NIK masked."""
-    return JobSeekerPublic.model_validate(row, update={"nik_masked": mask_nik(row.nik)})
+    """The read model of a job seeker (no part of the NIK)."""
+    return JobSeekerPublic.model_validate(row)
 
 
 async def get_job_seeker(
@@ -85,6 +99,7 @@ async def list_job_seekers(
     registered_from: date | None,
     registered_to: date | None,
     external_id: str | None,
+    person_ref: str | None = None,
     limit: int,
     offset: int,
 ) -> Page[JobSeekerPublic]:
@@ -92,7 +107,13 @@ async def list_job_seekers(
     columns = sa.inspect(JobSeeker).columns
     where = [
         *visible(JobSeeker, principal),
-        *matching(JobSeeker, region_code=region_code, status=status, external_id=external_id),
+        *matching(
+            JobSeeker,
+            region_code=region_code,
+            status=status,
+            external_id=external_id,
+            person_ref=person_ref,
+        ),
         *between(columns.registered_at, registered_from, registered_to),
     ]
     return await page(

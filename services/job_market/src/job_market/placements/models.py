@@ -12,6 +12,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import field_validator
+from shared.input import MAX_INT, STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from shared.types import CountryCode, KbjiCode, Nib
 from sqlmodel import Field, SQLModel
@@ -24,22 +25,28 @@ Mechanism = Literal["AKL", "AKAD", "AKAN"]
 class PlacementBase(SQLModel):
     """Fields of a placement."""
 
-    external_id: str = Field(min_length=1, max_length=64)
+    external_id: ExternalId
     employer_nib: Nib
-    employer_name: str | None = Field(default=None, max_length=200)
-    placed_at: date
+    employer_name: Text | None = Field(default=None, max_length=200)
+    placed_at: IsoDate
     mechanism: Mechanism = Field(sa_type=sa.String(4))
-    region_code: str = Field(description="Kemendagri code of the region recording it")
+    region_code: RegionCode = Field(description="Kemendagri code of the region recording it")
     occupation_code: KbjiCode | None = None
     destination_country: CountryCode | None = Field(default=None, description="for AKAN")
-    wage_idr: int | None = Field(default=None, ge=0)
+    wage_idr: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
 class PlacementCreate(PlacementBase):
-    """A placement as pushed by a region (upsert by ``external_id``)."""
+    """A placement as pushed by a region (upsert by ``external_id``).
 
-    nik: str = Field(description="NIK of a registered job seeker")
-    vacancy_external_id: str | None = Field(
+    A local placement (AKL) is of a job seeker registered in this client's regions; one
+    between regions (AKAD) or abroad (AKAN) may be of a worker registered elsewhere.
+    """
+
+    model_config = STRICT_INPUT
+
+    nik: Text = Field(min_length=1, max_length=32, description="NIK of the placed worker")
+    vacancy_external_id: Text | None = Field(
         default=None, max_length=64, description="external_id of this client's vacancy"
     )
 
@@ -55,7 +62,10 @@ class PlacementPublic(PlacementBase):
     """A placement as read back."""
 
     id: uuid.UUID
-    job_seeker_id: uuid.UUID
+    job_seeker_id: uuid.UUID | None = Field(
+        description="The job seeker in this client's regions; null for AKAD/AKAN placements "
+        "of workers registered elsewhere"
+    )
     vacancy_id: uuid.UUID | None
     revision: int
 
@@ -69,6 +79,6 @@ class Placement(Base, RecordFields, PlacementBase, table=True):
         sa.Index("ix_placements_region_placed", "region_code", "placed_at"),
     )
 
-    job_seeker_id: uuid.UUID = Field(foreign_key="job_seekers.id", index=True)
+    job_seeker_id: uuid.UUID | None = Field(default=None, foreign_key="job_seekers.id", index=True)
     vacancy_id: uuid.UUID | None = Field(default=None, foreign_key="vacancies.id")
     person_ref: str = Field(max_length=64, index=True)

@@ -3,21 +3,48 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, region_filter
+from shared.listing import Listing, QueryText, region_filter
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
-from shared.service import SessionDep, answer_write
+from shared.rules import Checked, checked_by
+from shared.service import answer_write
 
 from job_market.placements import service
-from job_market.placements.models import PlacementCreate, PlacementPublic
+from job_market.placements.models import Placement, PlacementCreate, PlacementPublic
 
 router = APIRouter(prefix="/api/v1/job-market/placements", tags=["job-market: placements"])
-Reader = Annotated[Principal, Depends(RequireScope("job-market:read"))]
-Writer = Annotated[Principal, Depends(RequireScope("job-market:write"))]
+reader, writer = RequireScope("job-market:read"), RequireScope("job-market:write")
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Checks = Annotated[
+    Checked[service.PlacementChecks],
+    checked_by(service.check_placement, caller=Depends(writer)),
+]
+
+
+ENTITY = Entity(
+    domain="job-market",
+    collection="placements",
+    model=PlacementCreate,
+    table=Placement,
+    check=service.check_placement,
+    upsert=service.upsert_placement,
+    example={
+        "external_id": "PNP-2026-0007",
+        "nik": EXAMPLE_NIK,
+        "employer_nib": "9120001234567",
+        "placed_at": "2026-10-20",
+        "mechanism": "AKL",
+        "region_code": "32.16",
+        "vacancy_external_id": "LOW-2026-0042",
+    },
+)
 
 
 @router.post(
@@ -29,21 +56,19 @@ Writer = Annotated[Principal, Depends(RequireScope("job-market:write"))]
 )
 async def put_placement(
     data: PlacementCreate,
+    checks: Checks,
     principal: Writer,
     session: SessionDep,
     request: Request,
     response: Response,
 ) -> WriteResult:
     result = await service.upsert_placement(
-        session,
-        principal=principal,
-        data=data,
-        secret=request.app.state.settings.person_ref_secret,
+        session, principal=principal, data=data, checks=checks.value
     )
-    return answer_write(result, request=request, response=response)
+    return await answer_write(result, session=session, request=request, response=response)
 
 
-@router.get("/{placement_id}", response_model=PlacementPublic, responses=PROBLEM_RESPONSES)
+@router.get("/{placement_id:uuid}", response_model=PlacementPublic, responses=PROBLEM_RESPONSES)
 async def get_placement(
     placement_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> PlacementPublic:
@@ -58,13 +83,15 @@ async def list_placements(
     principal: Reader,
     session: SessionDep,
     listing: Annotated[Listing, Depends()],
-    mechanism: Annotated[str | None, Query(pattern="^(AKL|AKAD|AKAN)$")] = None,
+    mechanism: Literal["AKL", "AKAD", "AKAN"] | None = None,
+    external_id: QueryText = None,
 ) -> Page[PlacementPublic]:
     return await service.list_placements(
         session,
         principal=principal,
         region_code=region_filter(listing.region_code),
         mechanism=mechanism,
+        external_id=external_id,
         limit=listing.limit,
         offset=listing.offset,
     )

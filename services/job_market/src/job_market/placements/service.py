@@ -1,14 +1,20 @@
-"""Placement rules: the worker must be a registered job seeker; upsert; publish."""
+"""Placement rules: the worker and vacancy resolved in the caller's own records; upsert; publish.
+
+References resolve only inside the caller's regions, and the answer never differs between "a
+job seeker registered in a region this client cannot see" and "no job seeker": a local
+placement (AKL) needs the job seeker in the caller's regions; a placement between regions
+(AKAD) or abroad (AKAN) of a worker registered elsewhere is accepted without a job seeker and
+links to the person in the aggregation through ``person_ref`` only.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import invalid
-from shared.events.job_market import PlacementRecordedV1, PlacementUpdatedV1
-from shared.identifiers import NikMismatch, compact_nik, person_ref
+from shared.events.job_market import PlacementRecordedV2, PlacementUpdatedV2
 from shared.outbox import enqueue
 from shared.records import (
     Change,
@@ -17,11 +23,10 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
-from shared.regions import registry
+from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
@@ -30,64 +35,88 @@ from job_market.placements.models import Placement, PlacementCreate, PlacementPu
 from job_market.vacancies.models import Vacancy
 
 
-async def upsert_placement(
-    session: AsyncSession, *, principal: Principal, data: PlacementCreate, secret: str
-) -> WriteResult:
-    """Record or correct a placement; commit the row and its event together."""
-    region = region_for_write(principal, data.region_code)
-    try:
-        ref = person_ref(compact_nik(data.nik, regions=registry()), secret=secret)
-    except NikMismatch as exc:
-        raise invalid("nik", str(exc)) from exc
-    job_seeker = await _job_seeker(session, ref=ref, region=region)
+@dataclass(frozen=True)
+class PlacementChecks:
+    """What the rules established about a placement sent for writing."""
+
+    region: str
+    person: Person
+    job_seeker_id: uuid.UUID | None
+    vacancy_id: uuid.UUID | None
+
+
+async def check_placement(rules: Rules) -> PlacementChecks | None:
+    """The regency, the worker's NIK, their job seeker record and the vacancy, if any."""
+    region, person = rules.region(), rules.person()
+    job_seeker_id = None
+    if region is not None and person is not None:
+        job_seeker_id = await _job_seeker_id(
+            rules.session, principal=rules.principal, ref=person.person_ref, region=region
+        )
+        if job_seeker_id is None and rules.raw("mechanism") == "AKL":
+            rules.add("nik", "no job seeker with this NIK is registered in this client's regions")
     vacancy_id = None
-    if data.vacancy_external_id is not None:
-        vacancy_id = await session.scalar(
-            sa.select(sa.inspect(Vacancy).columns.id).where(
-                sa.inspect(Vacancy).columns.source_client == principal.client_id,
-                sa.inspect(Vacancy).columns.external_id == data.vacancy_external_id,
+    vacancy = rules.text("vacancy_external_id")
+    if vacancy is not None:
+        columns = sa.inspect(Vacancy).columns
+        vacancy_id = await rules.session.scalar(
+            sa.select(columns.id).where(
+                columns.source_client == rules.principal.client_id, columns.external_id == vacancy
             )
         )
         if vacancy_id is None:
-            raise invalid("vacancy_external_id", "no vacancy with this external_id")
+            rules.add("vacancy_external_id", "this client has no vacancy with this external_id")
+    if region is None or person is None:
+        return None
+    return PlacementChecks(
+        region=region, person=person, job_seeker_id=job_seeker_id, vacancy_id=vacancy_id
+    )
+
+
+async def _job_seeker_id(
+    session: AsyncSession, *, principal: Principal, ref: str, region: str
+) -> uuid.UUID | None:
+    # Among the caller's regions, the registration in the placement's region first, else the
+    # most recent one.
+    columns = sa.inspect(JobSeeker).columns
+    found: uuid.UUID | None = await session.scalar(
+        sa.select(columns.id)
+        .where(columns.person_ref == ref, *visible(JobSeeker, principal))
+        .order_by((columns.region_code == region).desc(), columns.registered_at.desc())
+        .limit(1)
+    )
+    return found
+
+
+async def upsert_placement(
+    session: AsyncSession, *, principal: Principal, data: PlacementCreate, checks: PlacementChecks
+) -> WriteResult:
+    """Record or correct a placement; the row and its event (the caller commits)."""
     values = data.model_dump(exclude={"external_id", "nik", "vacancy_external_id"})
     values.update(
-        region_code=region, job_seeker_id=job_seeker.id, vacancy_id=vacancy_id, person_ref=ref
+        region_code=checks.region,
+        job_seeker_id=checks.job_seeker_id,
+        vacancy_id=checks.vacancy_id,
+        person_ref=checks.person.person_ref,
     )
     row, change = await upsert_record(
         session, Placement, principal=principal, external_id=data.external_id, values=values
     )
     if change is not Change.UNCHANGED:
-        cls = PlacementRecordedV1 if change is Change.CREATED else PlacementUpdatedV1
+        cls = PlacementRecordedV2 if change is Change.CREATED else PlacementUpdatedV2
         event = cls(
             id=row.id,
             revision=row.revision,
             region_code=row.region_code,
             person_ref=row.person_ref,
-            job_seeker_id=str(row.job_seeker_id),
+            job_seeker_id=str(row.job_seeker_id) if row.job_seeker_id else None,
             vacancy_id=str(row.vacancy_id) if row.vacancy_id else None,
             employer_nib=row.employer_nib,
             placed_at=row.placed_at,
             mechanism=row.mechanism,
         )
         await enqueue(session, outbox, event)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
-
-
-async def _job_seeker(session: AsyncSession, *, ref: str, region: str) -> JobSeeker:
-    # A worker placed between regions (AKAD) may be registered elsewhere: prefer the
-    # registration in the placement's region, else the most recent one.
-    columns = sa.inspect(JobSeeker).columns
-    row = await session.scalar(
-        sa.select(JobSeeker)
-        .where(columns.person_ref == ref)
-        .order_by((columns.region_code == region).desc(), columns.registered_at.desc())
-        .limit(1)
-    )
-    if row is None:
-        raise invalid("nik", "no job seeker is registered with this NIK")
-    return row
 
 
 def to_public(row: Placement) -> PlacementPublic:
@@ -108,6 +137,7 @@ async def list_placements(
     principal: Principal,
     region_code: str | None,
     mechanism: str | None,
+    external_id: str | None,
     limit: int,
     offset: int,
 ) -> Page[PlacementPublic]:
@@ -118,7 +148,9 @@ async def list_placements(
         Placement,
         where=[
             *visible(Placement, principal),
-            *matching(Placement, region_code=region_code, mechanism=mechanism),
+            *matching(
+                Placement, region_code=region_code, mechanism=mechanism, external_id=external_id
+            ),
         ],
         order_by=[columns.placed_at.desc(), columns.id],
         limit=limit,

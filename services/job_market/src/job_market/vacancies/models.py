@@ -8,6 +8,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
+from shared.input import MAX_INT, STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from shared.types import KbjiCode, KbliCode, Nib
 from sqlmodel import Field, SQLModel
@@ -21,28 +22,32 @@ VacancySource = Literal["karirhub", "disnaker", "job_fair", "other"]
 class VacancyBase(SQLModel):
     """Fields of a vacancy."""
 
-    external_id: str = Field(min_length=1, max_length=64)
+    external_id: ExternalId
     employer_nib: Nib
-    employer_name: str = Field(min_length=1, max_length=200)
+    employer_name: Text = Field(min_length=1, max_length=200)
     kbli_code: KbliCode
     kbli_version: Literal["2020", "2025"] = Field(default="2020", sa_type=sa.String(4))
     occupation_code: KbjiCode
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     positions: int = Field(ge=1, le=100_000)
-    positions_male: int | None = Field(default=None, ge=0)
-    positions_female: int | None = Field(default=None, ge=0)
-    min_education: EducationLevel | None = Field(default=None, sa_type=sa.String(16))
-    wage_min_idr: int | None = Field(default=None, ge=0)
-    wage_max_idr: int | None = Field(default=None, ge=0)
-    region_code: str = Field(description="Kemendagri regency code of the workplace")
-    posted_at: date
-    closes_at: date | None = None
+    positions_male: int | None = Field(default=None, ge=0, le=100_000)
+    positions_female: int | None = Field(default=None, ge=0, le=100_000)
+    min_education: EducationLevel | None = Field(
+        default=None, sa_type=sa.String(16), schema_extra={"strict": False}
+    )
+    wage_min_idr: int | None = Field(default=None, ge=0, le=MAX_INT)
+    wage_max_idr: int | None = Field(default=None, ge=0, le=MAX_INT)
+    region_code: RegionCode = Field(description="Kemendagri regency code of the workplace")
+    posted_at: IsoDate
+    closes_at: IsoDate | None = None
     source: VacancySource = Field(default="disnaker", sa_type=sa.String(16))
     status: Literal["open", "closed"] = Field(default="open", sa_type=sa.String(16))
 
 
 class VacancyCreate(VacancyBase):
     """A vacancy as pushed by a region (upsert by ``external_id``)."""
+
+    model_config = STRICT_INPUT
 
     # Field validators (not one model validator) so a 422 names the offending field.
     @field_validator("closes_at")

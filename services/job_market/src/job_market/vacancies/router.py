@@ -3,21 +3,47 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, region_filter
+from shared.listing import Listing, QueryText, region_filter
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
-from shared.service import SessionDep, answer_write
+from shared.rules import Checked, check_region, checked_by
+from shared.service import answer_write
 
 from job_market.vacancies import service
-from job_market.vacancies.models import VacancyCreate, VacancyPublic
+from job_market.vacancies.models import Vacancy, VacancyCreate, VacancyPublic
 
 router = APIRouter(prefix="/api/v1/job-market/vacancies", tags=["job-market: vacancies"])
-Reader = Annotated[Principal, Depends(RequireScope("job-market:read"))]
-Writer = Annotated[Principal, Depends(RequireScope("job-market:write"))]
+reader, writer = RequireScope("job-market:read"), RequireScope("job-market:write")
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Region = Annotated[Checked[str], checked_by(check_region, caller=Depends(writer))]
+
+
+ENTITY = Entity(
+    domain="job-market",
+    collection="vacancies",
+    model=VacancyCreate,
+    table=Vacancy,
+    check=check_region,
+    upsert=service.upsert_vacancy,
+    example={
+        "external_id": "LOW-2026-0042",
+        "employer_nib": "9120001234567",
+        "employer_name": "PT Sinar Logam Cikarang",
+        "kbli_code": "24101",
+        "occupation_code": "8160",
+        "title": "Operator produksi",
+        "positions": 3,
+        "region_code": "32.16",
+        "posted_at": "2026-10-01",
+    },
+)
 
 
 @router.post(
@@ -29,16 +55,19 @@ Writer = Annotated[Principal, Depends(RequireScope("job-market:write"))]
 )
 async def put_vacancy(
     data: VacancyCreate,
+    region: Region,
     principal: Writer,
     session: SessionDep,
     request: Request,
     response: Response,
 ) -> WriteResult:
-    result = await service.upsert_vacancy(session, principal=principal, data=data)
-    return answer_write(result, request=request, response=response)
+    result = await service.upsert_vacancy(
+        session, principal=principal, data=data, checks=region.value
+    )
+    return await answer_write(result, session=session, request=request, response=response)
 
 
-@router.get("/{vacancy_id}", response_model=VacancyPublic, responses=PROBLEM_RESPONSES)
+@router.get("/{vacancy_id:uuid}", response_model=VacancyPublic, responses=PROBLEM_RESPONSES)
 async def get_vacancy(
     vacancy_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> VacancyPublic:
@@ -53,13 +82,15 @@ async def list_vacancies(
     principal: Reader,
     session: SessionDep,
     listing: Annotated[Listing, Depends()],
-    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    status: Literal["open", "closed"] | None = None,
+    external_id: QueryText = None,
 ) -> Page[VacancyPublic]:
     return await service.list_vacancies(
         session,
         principal=principal,
         region_code=region_filter(listing.region_code),
         status=status,
+        external_id=external_id,
         limit=listing.limit,
         offset=listing.offset,
     )

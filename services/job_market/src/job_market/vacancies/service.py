@@ -15,7 +15,6 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
@@ -26,12 +25,12 @@ from job_market.vacancies.models import Vacancy, VacancyCreate, VacancyPublic
 
 
 async def upsert_vacancy(
-    session: AsyncSession, *, principal: Principal, data: VacancyCreate
+    session: AsyncSession, *, principal: Principal, data: VacancyCreate, checks: str
 ) -> WriteResult:
-    """Post or correct a vacancy; commit the row and its event together."""
-    region = region_for_write(principal, data.region_code)
+    """Post or correct a vacancy in the checked regency ``checks``: the row and its event (the
+    caller commits)."""
     values = data.model_dump(exclude={"external_id"})
-    values["region_code"] = region
+    values["region_code"] = checks
     row, change = await upsert_record(
         session, Vacancy, principal=principal, external_id=data.external_id, values=values
     )
@@ -51,7 +50,6 @@ async def upsert_vacancy(
             status=row.status,
         )
         await enqueue(session, outbox, event)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
@@ -68,6 +66,7 @@ async def list_vacancies(
     principal: Principal,
     region_code: str | None,
     status: str | None,
+    external_id: str | None,
     limit: int,
     offset: int,
 ) -> Page[VacancyPublic]:
@@ -78,7 +77,7 @@ async def list_vacancies(
         Vacancy,
         where=[
             *visible(Vacancy, principal),
-            *matching(Vacancy, region_code=region_code, status=status),
+            *matching(Vacancy, region_code=region_code, status=status, external_id=external_id),
         ],
         order_by=[columns.posted_at.desc(), columns.id],
         limit=limit,

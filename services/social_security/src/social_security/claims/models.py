@@ -13,6 +13,7 @@ from typing import Literal
 import sqlalchemy as sa
 from pydantic import field_validator
 from shared.events.social_security import Program
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, Text
 from shared.records import RecordFields
 from sqlmodel import Field, SQLModel
 
@@ -25,9 +26,9 @@ ClaimStatus = Literal["submitted", "approved", "paid", "rejected"]
 class ClaimBase(SQLModel):
     """Fields of a claim."""
 
-    external_id: str = Field(min_length=1, max_length=64)
+    external_id: ExternalId
     program: Program = Field(sa_type=sa.String(3))
-    claimed_at: date
+    claimed_at: IsoDate
     amount_idr: int = Field(ge=0, le=MAX_IDR, sa_type=sa.BigInteger)
     status: ClaimStatus = Field(default="submitted", sa_type=sa.String(16))
 
@@ -35,7 +36,9 @@ class ClaimBase(SQLModel):
 class ClaimCreate(ClaimBase):
     """A claim as pushed by BPJS or a region (upsert by ``external_id``)."""
 
-    membership_external_id: str = Field(
+    model_config = STRICT_INPUT
+
+    membership_external_id: Text = Field(
         min_length=1, max_length=64, description="external_id of this client's membership"
     )
 

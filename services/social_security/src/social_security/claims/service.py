@@ -11,7 +11,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import invalid
 from shared.events.social_security import ClaimSubmittedV1, ClaimUpdatedV1
 from shared.outbox import enqueue
 from shared.records import (
@@ -22,11 +21,11 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     utcnow,
     visible,
 )
+from shared.rules import Rules, allow_region
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from social_security.claims.models import Claim, ClaimCreate, ClaimPublic
@@ -34,49 +33,53 @@ from social_security.db import outbox
 from social_security.memberships.models import Membership
 
 
-async def upsert_claim(
-    session: AsyncSession, *, principal: Principal, data: ClaimCreate
-) -> WriteResult:
-    """Record or correct a claim; commit the row and its event together."""
-    membership = await _membership(
-        session, principal=principal, external_id=data.membership_external_id
+async def check_claim(rules: Rules) -> Membership | None:
+    """The caller's membership the claim is on (in the caller's regions), covering its
+    program since before the claim."""
+    external_id = rules.text("membership_external_id")
+    if external_id is None:
+        return None
+    columns = sa.inspect(Membership).columns
+    membership: Membership | None = await rules.session.scalar(
+        sa.select(Membership).where(
+            columns.source_client == rules.principal.client_id, columns.external_id == external_id
+        )
     )
-    region = region_for_write(principal, membership.region_code)
-    if data.program not in membership.programs:
-        raise invalid(
+    if membership is None:
+        rules.add("membership_external_id", "no membership of this client has this external_id")
+        return None
+    allow_region(rules.principal, membership.region_code)
+    program, claimed_at = rules.text("program"), rules.date("claimed_at")
+    if program is not None and program not in membership.programs:
+        rules.add(
             "program",
-            f"membership {membership.external_id} does not cover {data.program} "
+            f"membership {membership.external_id} does not cover {program} "
             f"(it covers {', '.join(membership.programs)})",
         )
-    if data.claimed_at < membership.started_at:
-        raise invalid(
+    if claimed_at is not None and claimed_at < membership.started_at:
+        rules.add(
             "claimed_at",
             f"claimed_at is before the membership started ({membership.started_at.isoformat()})",
         )
+    return membership
+
+
+async def upsert_claim(
+    session: AsyncSession, *, principal: Principal, data: ClaimCreate, checks: Membership
+) -> WriteResult:
+    """Record or correct a claim on the checked membership ``checks``: the row and its event
+    (the caller commits)."""
     values = data.model_dump(exclude={"external_id", "membership_external_id"})
-    values.update(region_code=region, membership_id=membership.id, person_ref=membership.person_ref)
+    values.update(
+        region_code=checks.region_code, membership_id=checks.id, person_ref=checks.person_ref
+    )
     row, change = await upsert_record(
         session, Claim, principal=principal, external_id=data.external_id, values=values
     )
     if change is not Change.UNCHANGED:
         cls = ClaimSubmittedV1 if change is Change.CREATED else ClaimUpdatedV1
         await enqueue(session, outbox, _event(cls, row))
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
-
-
-async def _membership(
-    session: AsyncSession, *, principal: Principal, external_id: str
-) -> Membership:
-    columns = sa.inspect(Membership).columns
-    row = await session.scalar(
-        sa.select(Membership).where(
-            columns.source_client == principal.client_id, columns.external_id == external_id
-        )
-    )
-    if row is None:
-        raise invalid("membership_external_id", "no membership of this client has this external_id")
-    return row
 
 
 async def follow_membership(session: AsyncSession, *, membership: Membership) -> None:

@@ -14,8 +14,10 @@ from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
+from shared.crypto import EncryptedText
 from shared.events.social_security import Program
 from shared.identifiers import Sex
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from shared.types import Kpj, Nib, Npp
 from sqlalchemy.dialects.postgresql import JSONB
@@ -32,18 +34,23 @@ MAX_IDR = 2**63 - 1
 class MembershipBase(SQLModel):
     """Fields BPJS or a region sends and may read back."""
 
-    external_id: str = Field(min_length=1, max_length=64)
-    full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    external_id: ExternalId
+    full_name: Text = Field(min_length=1, max_length=200)
+    birth_date: IsoDate
     sex: Sex = Field(sa_type=sa.String(1))
     employer_nib: Nib
-    region_code: str = Field(description="Kemendagri regency code, e.g. 32.16 (3216 accepted)")
+    region_code: RegionCode = Field(
+        description="Kemendagri regency code, e.g. 32.16 (3216 accepted)"
+    )
     programs: list[Program] = Field(
-        min_length=1, sa_type=JSONB, description="Non-empty subset of JKK, JKM, JHT, JP, JKP"
+        min_length=1,
+        max_length=5,
+        sa_type=JSONB,
+        description="Non-empty subset of JKK, JKM, JHT, JP, JKP",
     )
     status: MembershipStatus = Field(default="active", sa_type=sa.String(16))
-    started_at: date
-    ended_at: date | None = Field(
+    started_at: IsoDate
+    ended_at: IsoDate | None = Field(
         default=None, description="First day no longer covered; required when inactive"
     )
     kpj_number: Kpj | None = Field(default=None, description="11-digit KPJ member card")
@@ -54,7 +61,11 @@ class MembershipBase(SQLModel):
 class MembershipCreate(MembershipBase):
     """A membership as pushed by BPJS or a region (upsert by ``external_id``)."""
 
-    nik: str = Field(description="16-digit NIK; must agree with birth_date and sex")
+    model_config = STRICT_INPUT
+
+    nik: Text = Field(
+        min_length=1, max_length=32, description="16-digit NIK; must agree with birth_date and sex"
+    )
 
     # Field validators (not one model validator) so a 422 names the offending field.
     @field_validator("programs")
@@ -75,7 +86,7 @@ class MembershipCreate(MembershipBase):
 
     @field_validator("ended_at")
     @classmethod
-    def _ends_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+    def _ends_after_start(cls, value: IsoDate | None, info: ValidationInfo) -> date | None:
         started = info.data.get("started_at")
         if value is not None and started is not None and value < started:
             raise ValueError("ended_at is before started_at")
@@ -83,10 +94,9 @@ class MembershipCreate(MembershipBase):
 
 
 class MembershipPublic(MembershipBase):
-    """A membership as read back; the NIK is masked."""
+    """A membership as read back: no part of the NIK."""
 
     id: uuid.UUID
-    nik_masked: str
     revision: int
 
 
@@ -99,5 +109,6 @@ class Membership(Base, RecordFields, MembershipBase, table=True):
         sa.Index("ix_memberships_region_started", "region_code", "started_at"),
     )
 
-    nik: str = Field(max_length=16)
+    nik: str = Field(sa_type=EncryptedText("nik"))
+    full_name: str = Field(sa_type=EncryptedText("full_name"))
     person_ref: str = Field(max_length=64, index=True)

@@ -3,24 +3,53 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, region_filter
+from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.persons import NikSearch, searched_person_ref
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
-from shared.service import SessionDep, answer_write
+from shared.rules import Checked, checked_by
+from shared.service import answer_write
 
 from social_security.memberships import service
-from social_security.memberships.models import MembershipCreate, MembershipPublic
+from social_security.memberships.models import Membership, MembershipCreate, MembershipPublic
 
 router = APIRouter(
     prefix="/api/v1/social-security/memberships", tags=["social-security: memberships"]
 )
-Reader = Annotated[Principal, Depends(RequireScope("social-security:read"))]
-Writer = Annotated[Principal, Depends(RequireScope("social-security:write"))]
+reader, writer = RequireScope("social-security:read"), RequireScope("social-security:write")
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Checks = Annotated[
+    Checked[service.MembershipChecks], checked_by(service.check_membership, caller=Depends(writer))
+]
+
+
+ENTITY = Entity(
+    domain="social-security",
+    collection="memberships",
+    model=MembershipCreate,
+    table=Membership,
+    check=service.check_membership,
+    upsert=service.upsert_membership,
+    example={
+        "external_id": "KPJ-26031234567",
+        "nik": EXAMPLE_NIK,
+        "full_name": "Agus Setiawan",
+        "birth_date": "1992-05-17",
+        "sex": "M",
+        "employer_nib": "9120001234567",
+        "region_code": "32.16",
+        "programs": ["JHT", "JKK", "JKM"],
+        "status": "active",
+        "started_at": "2026-03-01",
+    },
+)
 
 
 @router.post(
@@ -32,21 +61,48 @@ Writer = Annotated[Principal, Depends(RequireScope("social-security:write"))]
 )
 async def put_membership(
     data: MembershipCreate,
+    checks: Checks,
     principal: Writer,
     session: SessionDep,
     request: Request,
     response: Response,
 ) -> WriteResult:
     result = await service.upsert_membership(
+        session, principal=principal, data=data, checks=checks.value
+    )
+    return await answer_write(result, session=session, request=request, response=response)
+
+
+@router.post(
+    "/search",
+    response_model=Page[MembershipPublic],
+    responses=PROBLEM_RESPONSES,
+    summary="Find the memberships of a NIK in this client's regions (NIK in the body)",
+)
+async def search_memberships(
+    search: NikSearch,
+    principal: Reader,
+    session: SessionDep,
+    request: Request,
+    listing: Annotated[Listing, Depends()],
+) -> Page[MembershipPublic]:
+    return await service.list_memberships(
         session,
         principal=principal,
-        data=data,
-        secret=request.app.state.settings.person_ref_secret,
+        person_ref=searched_person_ref(search, secret=request.app.state.settings.person_ref_secret),
+        region_code=region_filter(listing.region_code),
+        status=None,
+        program=None,
+        employer_nib=None,
+        started_from=None,
+        started_to=None,
+        external_id=None,
+        limit=listing.limit,
+        offset=listing.offset,
     )
-    return answer_write(result, request=request, response=response)
 
 
-@router.get("/{membership_id}", response_model=MembershipPublic, responses=PROBLEM_RESPONSES)
+@router.get("/{membership_id:uuid}", response_model=MembershipPublic, responses=PROBLEM_RESPONSES)
 async def get_membership(
     membership_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> MembershipPublic:
@@ -64,9 +120,9 @@ async def list_memberships(
     status: Annotated[str | None, Query(pattern="^(active|inactive)$")] = None,
     program: Annotated[str | None, Query(pattern="^(JKK|JKM|JHT|JP|JKP)$")] = None,
     employer_nib: Annotated[str | None, Query(pattern=r"^\d{13}$")] = None,
-    started_from: date | None = None,
-    started_to: date | None = None,
-    external_id: str | None = None,
+    started_from: QueryDate = None,
+    started_to: QueryDate = None,
+    external_id: QueryText = None,
 ) -> Page[MembershipPublic]:
     return await service.list_memberships(
         session,

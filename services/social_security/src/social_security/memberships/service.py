@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import invalid
 from shared.events.social_security import MembershipRegisteredV1, MembershipUpdatedV1
-from shared.identifiers import person_ref
 from shared.outbox import enqueue
-from shared.persons import mask_nik, valid_nik
 from shared.records import (
     Change,
     Page,
@@ -20,10 +18,10 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
+from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from social_security.claims.service import follow_membership
@@ -31,19 +29,33 @@ from social_security.db import outbox
 from social_security.memberships.models import Membership, MembershipCreate, MembershipPublic
 
 
-async def upsert_membership(
-    session: AsyncSession, *, principal: Principal, data: MembershipCreate, secret: str
-) -> WriteResult:
-    """Register or correct a membership; commit the row, its event and its claims' together."""
-    region = region_for_write(principal, data.region_code)
+@dataclass(frozen=True)
+class MembershipChecks:
+    """What the rules established about a membership sent for writing."""
+
+    region: str
+    person: Person
+
+
+async def check_membership(rules: Rules) -> MembershipChecks | None:
+    """The regency (the caller's), the NIK, and an end date for an inactive membership."""
+    region, person = rules.region(), rules.person()
     # Here, not in the model: pydantic skips field validators when ended_at is left out.
-    if data.status == "inactive" and data.ended_at is None:
-        raise invalid(
-            "ended_at", "an inactive membership needs ended_at (its first day not covered)"
-        )
-    nik = valid_nik(data.nik, birth_date=data.birth_date, sex=data.sex)
+    if rules.raw("status") == "inactive" and rules.raw("ended_at") is None:
+        rules.add("ended_at", "an inactive membership needs ended_at (its first day not covered)")
+    if region is None or person is None:
+        return None
+    return MembershipChecks(region=region, person=person)
+
+
+async def upsert_membership(
+    session: AsyncSession, *, principal: Principal, data: MembershipCreate, checks: MembershipChecks
+) -> WriteResult:
+    """Register or correct a membership: the row, its event and its claims' (the caller commits)."""
     values = data.model_dump(exclude={"external_id", "nik"})
-    values.update(region_code=region, nik=nik, person_ref=person_ref(nik, secret=secret))
+    values.update(
+        region_code=checks.region, nik=checks.person.nik, person_ref=checks.person.person_ref
+    )
     row, change = await upsert_record(
         session, Membership, principal=principal, external_id=data.external_id, values=values
     )
@@ -52,7 +64,6 @@ async def upsert_membership(
         await enqueue(session, outbox, _event(event_cls, row))
     if change is Change.UPDATED:
         await follow_membership(session, membership=row)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
@@ -76,7 +87,7 @@ def _event(
 
 def to_public(row: Membership) -> MembershipPublic:
     """The read model of a membership, NIK masked."""
-    return MembershipPublic.model_validate(row, update={"nik_masked": mask_nik(row.nik)})
+    return MembershipPublic.model_validate(row)
 
 
 async def get_membership(
@@ -97,6 +108,7 @@ async def list_memberships(
     started_from: date | None,
     started_to: date | None,
     external_id: str | None,
+    person_ref: str | None = None,
     limit: int,
     offset: int,
 ) -> Page[MembershipPublic]:
@@ -110,6 +122,7 @@ async def list_memberships(
             status=status,
             employer_nib=employer_nib,
             external_id=external_id,
+            person_ref=person_ref,
         ),
         *between(columns.started_at, started_from, started_to),
     ]

@@ -13,6 +13,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
+from shared.crypto import EncryptedText
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from sqlmodel import Field, SQLModel
 
@@ -32,13 +34,13 @@ class EnrollmentBase(SQLModel):
     rule lives on the later field and the 422 names it.
     """
 
-    external_id: str = Field(min_length=1, max_length=64)
-    full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    external_id: ExternalId
+    full_name: Text = Field(min_length=1, max_length=200)
+    birth_date: IsoDate
     sex: Sex = Field(sa_type=sa.String(1))
-    enrolled_at: date
+    enrolled_at: IsoDate
     status: EnrollmentStatus = Field(default="registered", sa_type=sa.String(16))
-    completed_at: date | None = Field(
+    completed_at: IsoDate | None = Field(
         default=None,
         schema_extra=_CHECK_DEFAULT,
         description="Required when status is completed, absent otherwise",
@@ -46,15 +48,15 @@ class EnrollmentBase(SQLModel):
     certified: bool = Field(
         default=False, description="Found competent by an LSP (BNSP); only when completed"
     )
-    certificate_number: str | None = Field(
+    certificate_number: Text | None = Field(
         default=None,
         max_length=64,
         schema_extra=_CHECK_DEFAULT,
         description="BNSP certificate number; required when certified",
     )
-    certification_scheme: str | None = Field(default=None, max_length=200)
-    certificate_valid_until: date | None = None
-    lsp_name: str | None = Field(
+    certification_scheme: Text | None = Field(default=None, max_length=200)
+    certificate_valid_until: IsoDate | None = None
+    lsp_name: Text | None = Field(
         default=None, max_length=200, description="Lembaga Sertifikasi Profesi that assessed"
     )
     score: float | None = Field(default=None, ge=0, le=100)
@@ -63,10 +65,14 @@ class EnrollmentBase(SQLModel):
 class EnrollmentCreate(EnrollmentBase):
     """An enrolment as pushed by a region (upsert by ``external_id``)."""
 
-    program_external_id: str = Field(
+    model_config = STRICT_INPUT
+
+    program_external_id: Text = Field(
         min_length=1, max_length=64, description="external_id of this client's program"
     )
-    nik: str = Field(description="16-digit NIK; must agree with birth_date and sex")
+    nik: Text = Field(
+        min_length=1, max_length=32, description="16-digit NIK; must agree with birth_date and sex"
+    )
 
     @field_validator("enrolled_at")
     @classmethod
@@ -78,7 +84,7 @@ class EnrollmentCreate(EnrollmentBase):
     @field_validator("completed_at")
     @classmethod
     def _completed_exactly_when_completed(
-        cls, value: date | None, info: ValidationInfo
+        cls, value: IsoDate | None, info: ValidationInfo
     ) -> date | None:
         status, enrolled = info.data.get("status"), info.data.get("enrolled_at")
         if status == "completed" and value is None:
@@ -111,7 +117,7 @@ class EnrollmentCreate(EnrollmentBase):
 
     @field_validator("certificate_valid_until")
     @classmethod
-    def _valid_after_completion(cls, value: date | None, info: ValidationInfo) -> date | None:
+    def _valid_after_completion(cls, value: IsoDate | None, info: ValidationInfo) -> date | None:
         completed = info.data.get("completed_at")
         if value is not None and info.data.get("certified") is False:
             raise ValueError("certificate_valid_until must be absent when not certified")
@@ -121,12 +127,11 @@ class EnrollmentCreate(EnrollmentBase):
 
 
 class EnrollmentPublic(EnrollmentBase):
-    """An enrolment as read back; the NIK is masked, the region is the program's."""
+    """An enrolment as read back: no part of the NIK, the region is the program's."""
 
     id: uuid.UUID
     program_id: uuid.UUID
     region_code: str
-    nik_masked: str
     revision: int
 
 
@@ -140,6 +145,7 @@ class Enrollment(Base, RecordFields, EnrollmentBase, table=True):
     )
 
     program_id: uuid.UUID = Field(foreign_key="programs.id", index=True)
-    region_code: str = Field(description="The program's region, copied for scoping")
-    nik: str = Field(max_length=16)
+    region_code: RegionCode = Field(description="The program's region, copied for scoping")
+    nik: str = Field(sa_type=EncryptedText("nik"))
+    full_name: str = Field(sa_type=EncryptedText("full_name"))
     person_ref: str = Field(max_length=64, index=True)

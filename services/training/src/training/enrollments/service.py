@@ -4,15 +4,14 @@ upsert by external_id, publish the snapshot via the outbox."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import ProblemError, field_error, invalid
+from shared.errors import ProblemError, field_error
 from shared.events.training import EnrollmentRecordedV1, EnrollmentUpdatedV1
-from shared.identifiers import person_ref
 from shared.outbox import enqueue
-from shared.persons import mask_nik, valid_nik
 from shared.records import (
     Change,
     Page,
@@ -21,11 +20,11 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     utcnow,
     visible,
 )
+from shared.rules import Person, Rules, allow_region
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from training.db import outbox
@@ -33,26 +32,44 @@ from training.enrollments.models import Enrollment, EnrollmentCreate, Enrollment
 from training.programs.models import Program
 
 
+@dataclass(frozen=True)
+class EnrollmentChecks:
+    """What the rules established about an enrolment sent for writing."""
+
+    program: Program
+    person: Person
+
+
+async def check_enrollment(rules: Rules) -> EnrollmentChecks | None:
+    """The caller's program (in the caller's regions) and the NIK (agreeing with the person)."""
+    program = await _program(rules)
+    person = rules.person()
+    if program is None or person is None:
+        return None
+    return EnrollmentChecks(program=program, person=person)
+
+
 async def upsert_enrollment(
-    session: AsyncSession, *, principal: Principal, data: EnrollmentCreate, secret: str
+    session: AsyncSession, *, principal: Principal, data: EnrollmentCreate, checks: EnrollmentChecks
 ) -> WriteResult:
-    """Record or correct an enrolment; commit the row and its event together."""
-    program = await _program(session, principal=principal, external_id=data.program_external_id)
-    region = region_for_write(principal, program.region_code, field="program_external_id")
-    nik = valid_nik(data.nik, birth_date=data.birth_date, sex=data.sex)
-    ref = person_ref(nik, secret=secret)
+    """Record or correct an enrolment; the row and its event (the caller commits)."""
+    program, ref = checks.program, checks.person.person_ref
     await _not_enrolled_twice(
         session, principal=principal, program_id=program.id, ref=ref, external_id=data.external_id
     )
     values = data.model_dump(exclude={"external_id", "nik", "program_external_id"})
-    values.update(program_id=program.id, region_code=region, nik=nik, person_ref=ref)
+    values.update(
+        program_id=program.id,
+        region_code=program.region_code,
+        nik=checks.person.nik,
+        person_ref=ref,
+    )
     row, change = await upsert_record(
         session, Enrollment, principal=principal, external_id=data.external_id, values=values
     )
     if change is not Change.UNCHANGED:
         cls = EnrollmentRecordedV1 if change is Change.CREATED else EnrollmentUpdatedV1
         await enqueue(session, outbox, _event(cls, row))
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
@@ -73,17 +90,25 @@ async def follow_program(session: AsyncSession, *, program_id: uuid.UUID, region
     await session.flush()
 
 
-async def _program(session: AsyncSession, *, principal: Principal, external_id: str) -> Program:
+async def _program(rules: Rules) -> Program | None:
     # Locked until commit: a concurrent correction of the program's region then waits and
     # moves this enrolment too, and two enrolments of one person cannot both pass the check.
+    external_id = rules.text("program_external_id")
+    if external_id is None:
+        return None
     columns = sa.inspect(Program).columns
-    row = await session.scalar(
+    row: Program | None = await rules.session.scalar(
         sa.select(Program)
-        .where(columns.source_client == principal.client_id, columns.external_id == external_id)
+        .where(
+            columns.source_client == rules.principal.client_id,
+            columns.external_id == external_id,
+        )
         .with_for_update()
     )
     if row is None:
-        raise invalid("program_external_id", f"this client has no program {external_id!r}")
+        rules.add("program_external_id", f"this client has no program {external_id!r}")
+        return None
+    allow_region(rules.principal, row.region_code)
     return row
 
 
@@ -136,8 +161,8 @@ def _event(
 
 
 def to_public(row: Enrollment) -> EnrollmentPublic:
-    """The read model of an enrolment, NIK masked."""
-    return EnrollmentPublic.model_validate(row, update={"nik_masked": mask_nik(row.nik)})
+    """The read model of an enrolment (no part of the NIK)."""
+    return EnrollmentPublic.model_validate(row)
 
 
 async def get_enrollment(
@@ -158,6 +183,7 @@ async def list_enrollments(
     enrolled_from: date | None,
     enrolled_to: date | None,
     external_id: str | None,
+    person_ref: str | None = None,
     limit: int,
     offset: int,
 ) -> Page[EnrollmentPublic]:
@@ -172,6 +198,7 @@ async def list_enrollments(
             status=status,
             certified=certified,
             external_id=external_id,
+            person_ref=person_ref,
         ),
         *between(columns.enrolled_at, enrolled_from, enrolled_to),
     ]

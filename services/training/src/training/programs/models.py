@@ -13,6 +13,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
+from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
 from shared.records import RecordFields
 from sqlmodel import Field, SQLModel
 
@@ -25,18 +26,20 @@ FundingSource = Literal["APBN", "APBD", "COMPANY", "OTHER"]
 class ProgramBase(SQLModel):
     """Fields a regional system sends and may read back."""
 
-    external_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    external_id: ExternalId
+    name: Text = Field(min_length=1, max_length=200)
     provider_type: ProviderType = Field(sa_type=sa.String(8))
-    provider_name: str = Field(min_length=1, max_length=200)
-    vocational_field: str = Field(
+    provider_name: Text = Field(min_length=1, max_length=200)
+    vocational_field: Text = Field(
         min_length=1, max_length=100, description="Kejuruan, e.g. Teknik Las, TIK, Otomotif"
     )
-    region_code: str = Field(description="Kemendagri regency code, e.g. 32.16 (3216 accepted)")
-    start_date: date
-    end_date: date
+    region_code: RegionCode = Field(
+        description="Kemendagri regency code, e.g. 32.16 (3216 accepted)"
+    )
+    start_date: IsoDate
+    end_date: IsoDate
     capacity: int = Field(ge=1, le=100_000, description="Quota of participants")
-    skkni_scheme: str | None = Field(
+    skkni_scheme: Text | None = Field(
         default=None, max_length=200, description="SKKNI competence standard / scheme"
     )
     hours: int | None = Field(default=None, ge=1, le=10_000, description="Length in JP")
@@ -45,6 +48,8 @@ class ProgramBase(SQLModel):
 
 class ProgramCreate(ProgramBase):
     """A program as pushed by a region (upsert by ``external_id``)."""
+
+    model_config = STRICT_INPUT
 
     # A field validator (not a model validator) so the 422 names end_date.
     @field_validator("end_date")

@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, region_filter
+from shared.listing import Listing, QueryDate, QueryText, region_filter
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
-from shared.service import SessionDep, answer_write
+from shared.rules import Checked, check_region, checked_by
+from shared.service import answer_write
 
 from training.programs import service
-from training.programs.models import ProgramCreate, ProgramPublic
+from training.programs.models import Program, ProgramCreate, ProgramPublic
 
 router = APIRouter(prefix="/api/v1/training/programs", tags=["training: programs"])
-Reader = Annotated[Principal, Depends(RequireScope("training:read"))]
-Writer = Annotated[Principal, Depends(RequireScope("training:write"))]
+reader, writer = RequireScope("training:read"), RequireScope("training:write")
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Checks = Annotated[Checked[str], checked_by(check_region, caller=Depends(writer))]
+
+
+ENTITY = Entity(
+    domain="training",
+    collection="programs",
+    model=ProgramCreate,
+    table=Program,
+    check=check_region,
+    upsert=service.upsert_program,
+    example={
+        "external_id": "PLT-2026-011",
+        "name": "Pelatihan Juru Las SMAW 3G",
+        "provider_type": "BPVP",
+        "provider_name": "BPVP Bekasi",
+        "vocational_field": "Teknik Las",
+        "region_code": "32.16",
+        "start_date": "2026-08-10",
+        "end_date": "2026-09-25",
+        "capacity": 16,
+    },
+)
 
 
 @router.post(
@@ -30,16 +55,19 @@ Writer = Annotated[Principal, Depends(RequireScope("training:write"))]
 )
 async def put_program(
     data: ProgramCreate,
+    checks: Checks,
     principal: Writer,
     session: SessionDep,
     request: Request,
     response: Response,
 ) -> WriteResult:
-    result = await service.upsert_program(session, principal=principal, data=data)
-    return answer_write(result, request=request, response=response)
+    result = await service.upsert_program(
+        session, principal=principal, data=data, checks=checks.value
+    )
+    return await answer_write(result, session=session, request=request, response=response)
 
 
-@router.get("/{program_id}", response_model=ProgramPublic, responses=PROBLEM_RESPONSES)
+@router.get("/{program_id:uuid}", response_model=ProgramPublic, responses=PROBLEM_RESPONSES)
 async def get_program(
     program_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> ProgramPublic:
@@ -55,10 +83,10 @@ async def list_programs(
     session: SessionDep,
     listing: Annotated[Listing, Depends()],
     provider_type: Annotated[str | None, Query(pattern="^(BPVP|BLK|LPK|COMPANY|OTHER)$")] = None,
-    vocational_field: str | None = None,
-    starts_from: date | None = None,
-    starts_to: date | None = None,
-    external_id: str | None = None,
+    vocational_field: QueryText = None,
+    starts_from: QueryDate = None,
+    starts_to: QueryDate = None,
+    external_id: QueryText = None,
 ) -> Page[ProgramPublic]:
     return await service.list_programs(
         session,

@@ -17,7 +17,6 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    region_for_write,
     upsert_record,
     visible,
 )
@@ -29,12 +28,12 @@ from training.programs.models import Program, ProgramCreate, ProgramPublic
 
 
 async def upsert_program(
-    session: AsyncSession, *, principal: Principal, data: ProgramCreate
+    session: AsyncSession, *, principal: Principal, data: ProgramCreate, checks: str
 ) -> WriteResult:
-    """Register or correct a program; commit the row, its event and its enrolments together."""
-    region = region_for_write(principal, data.region_code)
+    """Register or correct a program in the checked regency ``checks``: the row, its event and
+    its enrolments' (the caller commits)."""
     values = data.model_dump(exclude={"external_id"})
-    values["region_code"] = region
+    values["region_code"] = checks
     row, change = await upsert_record(
         session, Program, principal=principal, external_id=data.external_id, values=values
     )
@@ -54,7 +53,6 @@ async def upsert_program(
     if change is Change.UPDATED:
         # An enrolment's region is its program's: a corrected program region moves them all.
         await follow_program(session, program_id=row.id, region_code=row.region_code)
-    await session.commit()
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

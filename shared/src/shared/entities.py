@@ -1,0 +1,73 @@
+"""The declaration of one kind of pushed record, read by every generic mechanism.
+
+A domain service declares each of its entities once (in the entity's router module): its
+collection path, input model, table, rule check and upsert. Import jobs, their templates and
+their per-record validation are built from that declaration, so every entity of every domain
+gets them without a copy per entity, and a single write and an imported record go through the
+same rules and the same upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal
+from shared.records import RecordFields, WriteResult
+from shared.rules import Check
+
+C = TypeVar("C")
+C_contra = TypeVar("C_contra", contravariant=True)
+
+
+class Upsert(Protocol[C_contra]):
+    """Write one checked record (no commit): the service function behind ``POST``."""
+
+    def __call__(
+        self, session: AsyncSession, *, principal: Principal, data: Any, checks: C_contra
+    ) -> Awaitable[WriteResult]: ...
+
+
+@dataclass(frozen=True)
+class Entity(Generic[C]):
+    """One kind of record a region pushes (job seekers, accidents, ...)."""
+
+    domain: str
+    """The domain's path segment and scope prefix (``job-market``)."""
+    collection: str
+    """The collection's path segment (``job-seekers``)."""
+    model: type[BaseModel]
+    """The strict input model of one record."""
+    table: type[RecordFields]
+    """The table the records are stored in."""
+    check: Check[C]
+    """The rule checks of one record (``shared.rules``)."""
+    upsert: Upsert[C]
+    """The write of one record that passed its checks."""
+    example: Mapping[str, Any]
+    """A realistic record (the example row of the import templates; NIKs as a placeholder)."""
+    key: str = "external_id"
+    """The field that identifies a record of the caller (companies: ``nib``)."""
+
+    @property
+    def name(self) -> str:
+        """The entity's name in import jobs (``job-seekers``)."""
+        return self.collection
+
+    @property
+    def path(self) -> str:
+        """The collection's public path (``/api/v1/job-market/job-seekers``)."""
+        return f"/api/v1/{self.domain}/{self.collection}"
+
+    @property
+    def write_scope(self) -> str:
+        """The scope that may write the records (``job-market:write``)."""
+        return f"{self.domain}:write"
+
+
+EXAMPLE_NIK = "isi NIK"
+"""The templates' placeholder for a NIK: a template never carries NIK digits."""

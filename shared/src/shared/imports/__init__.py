@@ -1,0 +1,1 @@
+"""Bulk import: uploaded files of records (JSON, NDJSON, CSV, XLSX) and the jobs that write them."""
