@@ -195,6 +195,47 @@ def test_json_that_is_not_an_array_or_breaks_off_is_a_file_problem(
     assert where in problem.detail
 
 
+def test_json_values_the_model_must_judge_reach_it_as_they_were_sent() -> None:
+    # Integers beyond 64 bits and lone surrogates are the model's to refuse, field by field.
+    content = b'[{"positions": 9223372036854775808, "title": "a\\ud800b", "low": -1e400}]'
+    (record,) = _read(content, FileFormat.JSON)
+    assert record.data == {"positions": 2**63, "title": "a\ud800b", "low": float("-inf")}
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_json_records_across_read_boundaries_are_whole(chunk: int, monkeypatch: Any) -> None:
+    # A number cut by a chunk boundary ("12" + "345") is one number.
+    monkeypatch.setattr(files, "_CHUNK", chunk)
+    records = [{"external_id": f"r{i}", "n": 12345 + i, "s": "é" * i} for i in range(40)]
+    content = json.dumps(records, ensure_ascii=False).encode()
+    assert [r.data for r in _read(content, FileFormat.JSON)] == records
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'[{"a": 1}] {"a": 2}', "there is more after the closing ]"),
+        (b'[{"a": 1} {"a": 2}]', "a comma or ] was expected"),
+        (b"[" + b"[" * 100_000 + b"]" * 100_000 + b"]", "nested too deeply"),
+        (b'[{"a": NaN}]', "NaN is not a JSON value"),
+        (b'[{"a": "\xff"}]', "not UTF-8"),
+        (b"[", "the file ends too soon"),
+    ],
+)
+def test_json_framing_problems_say_what_is_wrong_without_quoting_the_file(
+    content: bytes, reason: str
+) -> None:
+    problem = _problem(content, FileFormat.JSON)
+    assert problem.status == 422 and reason in problem.detail, problem.detail
+
+
+def test_a_json_record_larger_than_the_limit_is_a_file_problem(monkeypatch: Any) -> None:
+    monkeypatch.setattr(files, "MAX_RECORD_BYTES", 1000)
+    monkeypatch.setattr(files, "_CHUNK", 100)
+    content = json.dumps([{"a": "x" * 5000}]).encode()
+    assert "larger than 1,000 bytes" in _problem(content, FileFormat.JSON).detail
+
+
 def test_ndjson_reports_a_bad_line_and_reads_on() -> None:
     content = b'{"external_id": "a"}\n\n{"external_id": \n[1, 2]\r\n{"external_id": "c"}\r\n'
     records = _read(content, FileFormat.NDJSON)

@@ -720,6 +720,11 @@ class Operation:
         return self.path.startswith("/api/")
 
     @property
+    def is_import(self) -> bool:
+        """An import-job operation (upload, template, job, conflicts): files, not one record."""
+        return "/imports" in self.path
+
+    @property
     def is_search(self) -> bool:
         """A read whose criteria (a NIK) travel in a POST body, never in the URL."""
         return self.method == "post" and self.path.endswith("/search")
@@ -760,12 +765,20 @@ class OpenApi:
         return found
 
     def bodies(self) -> list[Operation]:
-        """Every API operation that takes a JSON body (the writes and the searches)."""
+        """Every API operation that takes one JSON record (the writes and the searches)."""
         return [
             op
             for op in self.operations()
-            if op.is_api and "application/json" in self.body_content(op)
+            if op.is_api and not op.is_import and "application/json" in self.body_content(op)
         ]
+
+    def uploads(self) -> dict[str, Operation]:
+        """The import uploads, by the collection whose records they take."""
+        return {
+            op.path.removesuffix("/imports"): op
+            for op in self.operations()
+            if op.method == "post" and op.path.endswith("/imports")
+        }
 
     def writes(self) -> list[Operation]:
         """Every API operation that writes a record."""
@@ -899,7 +912,8 @@ Counts = Callable[[str], Awaitable[dict[str, int]]]
 def db_counts(platform: Platform) -> Counts:
     """``await db_counts("job_market")``: rows per table of a service's database.
 
-    Audit tables are left out: a refused request may well be recorded there.
+    Audit tables are left out (a refused request may well be recorded there), and so is an
+    import job's own bookkeeping (the job and its conflicts are kept when every row is refused).
     """
 
     async def count(service: str) -> dict[str, int]:
@@ -907,7 +921,9 @@ def db_counts(platform: Platform) -> Counts:
         tables = [
             r["tablename"]
             for r in await sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            if r["tablename"] != "alembic_version" and "audit" not in r["tablename"]
+            if r["tablename"] != "alembic_version"
+            and "audit" not in r["tablename"]
+            and not r["tablename"].startswith("import_")
         ]
         if not tables:
             return {}
@@ -1047,6 +1063,10 @@ BAD_INPUT_CLASSES: dict[str, str] = {
     "deeply_nested_json": "100,000 nested JSON arrays",
     "column_range": "2**31 and 2**63-1 for every integer (anything but a 5xx)",
     "token_endpoint": "NUL, bad UTF-8, a 100,000-character id, JSON, no body at /oauth/token",
+    "import_records": "every bad record above as a row of one atomic=all import job: each row "
+    "a conflict naming its fields, nothing written",
+    "import_files": "the truncated, empty, nested and surrogate bodies above as import files: "
+    "a 4xx problem or rejected rows, never a 5xx",
 }
 
 _MISSING = object()
@@ -1431,6 +1451,14 @@ async def bad_input(
         if changed:
             run.written.append(f"{op.label}: refused requests changed {changed}")
         await drive(cases.column_range(op))
+        upload = openapi.uploads().get(op.path)
+        if upload is not None:
+            # (The column-range cases may write: count from here.)
+            before = await db_counts(service) if service else {}
+            await _import_cases(run, gateway, headers, upload, cases.for_write(op))
+            changed = grown(before, await db_counts(service) if service else {})
+            if changed:
+                run.written.append(f"{upload.label}: refused rows changed {changed}")
         control = await gateway.post(op.path, json=valid_body(op), headers=headers)
         if control.status_code not in (200, 201):
             run.invalid_bases.append(f"{op.label}: {short(control)}")
@@ -1446,6 +1474,74 @@ async def bad_input(
         lines.append(f"{cls:28} {count:4} cases  {failed:4} failed   ({BAD_INPUT_CLASSES[cls]})")
     lines.append(f"{'total':28} {sum(run.counts.values()):4} cases")
     return run
+
+
+async def _import_cases(
+    run: BadInputRun,
+    gateway: httpx.AsyncClient,
+    headers: Mapping[str, str],
+    upload: Operation,
+    cases: Sequence[BadCase],
+) -> None:
+    """The write cases of one collection through its import: rows, then whole files."""
+    wait = {**headers, "Content-Type": "application/json", "Prefer": "wait=60"}
+    rows = [c for c in cases if c.body is not _MISSING and not c.params]
+    run.counts["import_records"] += len(rows)
+    label = f"{upload.label} [{len(rows)} bad rows, atomic=all]"
+    body = json.dumps([c.body for c in rows]).encode()
+    response = await gateway.post(upload.path, params={"atomic": "all"}, content=body, headers=wait)
+    job = response.json() if response.status_code == 200 else None
+    if job is None or job.get("status") != "done":
+        run.fail("import_records", f"{label}: expected a finished job, got {short(response)}")
+        if response.status_code >= 500:
+            # Which rows break it: each alone.
+            for case in rows:
+                alone = await gateway.post(
+                    upload.path, params={"atomic": "all"}, json=[case.body], headers=wait
+                )
+                if alone.status_code >= 500:
+                    run.fail("import_records", f"{case.label} alone: {short(alone)}")
+    else:
+        summary = job["summary"]
+        if summary["created"] or summary["updated"] or summary["rejected"] != len(rows):
+            run.fail("import_records", f"{label}: rows were not all rejected: {summary}")
+        listed = await gateway.get(f"{response.headers['location']}/conflicts", headers=headers)
+        by_row: dict[int, list[str]] = {}
+        for conflict in listed.json():
+            by_row.setdefault(int(conflict["index"]), []).append(str(conflict["field"]))
+        for index, case in enumerate(rows, start=1):
+            named = by_row.get(index, [])
+            missing = [n for n in case.names if not names_field(named, n)]
+            if missing or not named:
+                run.fail(
+                    "import_records",
+                    f"{case.label} as row {index}: missing {missing} (conflicts name {named})",
+                )
+        echoed = leaks(
+            listed.text + response.text,
+            niks=[v for c in rows for v in _strings(c.body) if SIXTEEN_DIGITS.fullmatch(v)],
+        )
+        if echoed:
+            run.fail("import_records", f"{label}: the job echoes personal data: {echoed}")
+    files = [c for c in cases if c.raw is not None and c.content_type == "application/json"]
+    for case in files:
+        run.counts["import_files"] += 1
+        flabel = f"{upload.label} [{case.detail} as the file]"
+        try:
+            # A record with a lone surrogate is sent as the one row of a file.
+            raw = b"[" + case.raw + b"]" if case.cls == "lone_surrogate" else case.raw
+            response = await gateway.post(upload.path, content=raw, headers=wait)
+        except httpx.TransportError as exc:
+            run.fail("import_files", f"{flabel}: the connection broke off: {exc!r}")
+            continue
+        if STACK_TRACE.search(response.text):
+            run.fail("import_files", f"{flabel}: the answer shows internals: {short(response)}")
+        if response.status_code == 200:
+            summary = response.json()["summary"]
+            if summary["created"] or summary["updated"]:
+                run.fail("import_files", f"{flabel}: rows were written: {summary}")
+        elif not 400 <= response.status_code < 500 or problem_of(response) is None:
+            run.fail("import_files", f"{flabel}: expected a problem, got {short(response)}")
 
 
 TOKEN_ATTACKER = "127.0.0.9"

@@ -2,8 +2,9 @@
 
 From the merged OpenAPI document: every API operation refuses (403 problem) a token holding
 every scope but the one it needs (``<domain>:read`` for a GET, ``<domain>:write`` for a
-write, ``indicators:read``, ``audit:read`` for the audit trail), and accepts one holding only
-that scope. Read-only clients (the ministry's, a token narrowed with ``scope=``) cannot
+write and for every import-job operation (uploads, templates, jobs: the writer's tools),
+``indicators:read``, ``audit:read`` for the audit trail), and accepts one holding only that
+scope. Read-only clients (the ministry's, a token narrowed with ``scope=``) cannot
 write anywhere. ``/metrics`` needs ``metrics:read`` on the gateway and is not served to
 anyone on a service's port; the gateway does not let a path reach a service's own routes.
 """
@@ -42,7 +43,7 @@ def required_scope(op: Any) -> str:
     if "/audit" in op.path:
         return "audit:read"
     domain = next(d for prefix, d in DOMAIN_OF_PREFIX.items() if op.path.startswith(prefix))
-    reads = op.method in ("get", "head") or op.is_search
+    reads = not op.is_import and (op.method in ("get", "head") or op.is_search)
     return f"{domain}:{'read' if reads else 'write'}"
 
 
@@ -96,6 +97,14 @@ async def test_read_only_clients_cannot_write_anywhere(
             response = await gateway.post(op.path, json=valid_body(op), headers=headers)
             if response.status_code != 403:
                 failures.append(f"{op.label} by {who}: {sec.short(response)}")
+        upload = openapi.uploads().get(op.path)
+        for who, headers in (("the ministry", ministry), ("a read-only token", narrowed)):
+            if upload is None:
+                failures.append(f"{op.label}: no import operation")
+                break
+            response = await gateway.post(upload.path, json=[valid_body(op)], headers=headers)
+            if response.status_code != 403:
+                failures.append(f"{upload.label} by {who}: {sec.short(response)}")
         if sec.grown(before, await db_counts(service)):
             failures.append(f"{op.label}: a refused write changed the database")
     assert not failures, "\n".join(failures)

@@ -36,6 +36,12 @@ INVENTORY: set[tuple[str, str]] = {
 }
 for _collection in ENTITY_ROUTES:
     INVENTORY |= {("post", _collection), ("get", _collection), ("get", _collection + "/{id}")}
+    # Issue 7: import jobs of every entity (upload, template).
+    INVENTORY |= {("post", _collection + "/imports"), ("get", _collection + "/imports/template")}
+for _domain in {path.split("/")[3] for path in ENTITY_ROUTES}:
+    # Issue 7: a domain's import jobs (read, cancel, conflicts).
+    _jobs = f"/api/v1/{_domain}/imports/{{id}}"
+    INVENTORY |= {("get", _jobs), ("delete", _jobs), ("get", _jobs + "/conflicts")}
 # Routes issue 6 adds, whose exact paths their authors choose: an audit-trail read (item 9,
 # scope audit:read) and a search that takes the NIK in a POST body (item 1).
 INTENDED_PATTERNS = [

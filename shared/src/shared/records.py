@@ -26,8 +26,7 @@ from sqlmodel import Field, SQLModel
 from shared.audit import trail
 from shared.audit.table import Action
 from shared.auth import Principal
-from shared.errors import PROBLEM_RESPONSES, ProblemError, invalid
-from shared.regions import registry
+from shared.errors import PROBLEM_RESPONSES, ProblemError
 
 
 def utcnow() -> datetime:
@@ -71,18 +70,6 @@ class Regional(Protocol):
 R = TypeVar("R", bound=RecordFields)
 V = TypeVar("V", bound=Regional)
 T = TypeVar("T")
-
-
-def region_for_write(principal: Principal, code: str, *, field: str = "region_code") -> str:
-    """Normalise a regency code and check the caller may write there (422 or 403)."""
-    canonical = registry().normalise_regency(code)
-    if canonical is None:
-        raise invalid(field, f"unknown regency code {code!r} (Kemendagri form, e.g. 32.16)")
-    if not principal.allows_region(canonical):
-        raise ProblemError(
-            403, f"this client may not write records of region {canonical}", kind="forbidden"
-        )
-    return canonical
 
 
 async def upsert_record(

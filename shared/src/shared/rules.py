@@ -92,7 +92,7 @@ class Rules:
         if canonical is None:
             self.add(name, f"unknown regency code {code!r} (Kemendagri form, e.g. 32.16)")
             return None
-        allow_region(self.principal, canonical)
+        allow_region(self.principal, canonical, field=name)
         return canonical
 
     def nik(self, name: str = "nik") -> str | None:
@@ -139,12 +139,13 @@ async def check_region(rules: Rules) -> str | None:
     return rules.region()
 
 
-def allow_region(principal: Principal, region_code: str) -> None:
-    """403 unless the caller may write records of ``region_code``."""
+def allow_region(principal: Principal, region_code: str, *, field: str | None = None) -> None:
+    """403 unless the caller may write records of ``region_code`` (naming ``field``, the
+    field that holds it, so an import's conflict says which column is at fault)."""
     if not principal.allows_region(region_code):
-        raise ProblemError(
-            403, f"this client may not write records of region {region_code}", kind="forbidden"
-        )
+        detail = f"this client may not write records of region {region_code}"
+        errors = [field_error(field, detail)] if field else []
+        raise ProblemError(403, detail, kind="forbidden", errors=errors)
 
 
 @dataclass(frozen=True)

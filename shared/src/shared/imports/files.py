@@ -76,7 +76,6 @@ from datetime import date, datetime, time
 from typing import Any, BinaryIO, NamedTuple, cast
 from xml.etree.ElementTree import ParseError
 
-import ijson
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -163,10 +162,11 @@ _DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 _INTEGER = re.compile(r"[+-]?\d{1,4000}", re.ASCII)  # int() refuses more than 4300 digits
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _LIST_INDEX = re.compile(r"0|[1-9]\d{0,5}", re.ASCII)
-_JSON_ERROR = re.compile(r"(?:lexical|parse) error: [^\n\\]*")
 _FIRST_SERIAL, _END_SERIAL = 1, 2_958_466  # Excel's 1900-01-01 up to 9999-12-31
 _MAX_DEPTH = 5  # objects nested deeper (recursive models) take one cell of raw text
 _CHUNK = 1 << 16
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+"""The largest single record of a JSON file."""
 
 
 def format_of(content_type: str | None, filename: str | None = None) -> FileFormat:
@@ -664,52 +664,112 @@ def _kind_of(value: Any) -> str:
     return "an array" if isinstance(value, list) else "an object"
 
 
-class _Replay:
-    """A byte stream that first gives back bytes already read from it."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
-        self._rest = rest
-
-    def read(self, size: int = -1) -> bytes:
-        if not self._head:
-            return self._rest.read(size)
-        if size < 0:
-            head, self._head = self._head, b""
-            return head + self._rest.read()
-        head, self._head = self._head[:size], self._head[size:]
-        return head
-
-
 def _json_records(stream: BinaryIO) -> Iterator[RawRecord]:
-    head = b""
-    while not head.lstrip():
-        chunk = stream.read(_CHUNK)
-        if not chunk:
-            raise FileProblem("The file is empty: a JSON file holds an array of records [...].")
-        head = (head + chunk).removeprefix(codecs.BOM_UTF8)
-    first = head.lstrip()[:1]
-    if first != b"[":
-        shape = "an object" if first == b"{" else "not an array"
-        raise FileProblem(
-            f"The JSON document is {shape}: a JSON file holds an array of records, "
-            "[{...}, {...}] (for one object per line, send NDJSON)."
-        )
-    count = 0
-    try:
-        for count, value in enumerate(
-            ijson.items(_Replay(head, stream), "item", use_float=True), start=1
-        ):
-            if isinstance(value, dict):
-                yield RawRecord(count, value)
+    for count, value in enumerate(_JsonArray(stream), start=1):
+        if isinstance(value, dict):
+            yield RawRecord(count, value)
+        else:
+            yield RawRecord(count, None, f"record {count} is {_kind_of(value)}, not an object")
+
+
+class _JsonArray:
+    """The elements of a JSON array read from a byte stream one by one, in bounded memory.
+
+    Each element is decoded by the standard library's (C) decoder, so every JSON value is a
+    record: integers of any size and lone surrogates reach the model, which refuses them by
+    field as a single ``POST`` does. Only the framing (``[``, ``,``, ``]``) is done here.
+    Problems name the record after which the file breaks off, never the text around it (that
+    is personal data).
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._decode = codecs.getincrementaldecoder("utf-8")().decode
+        self._decoder = json.JSONDecoder(parse_constant=_reject_constant)
+        self._text = ""
+        self._pos = 0
+        self._eof = False
+        self._count = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        first = self._next_char(at_end="The file is empty: a JSON file holds an array [...].")
+        if first != "[":
+            shape = "an object" if first == "{" else "not an array"
+            raise FileProblem(
+                f"The JSON document is {shape}: a JSON file holds an array of records, "
+                "[{...}, {...}] (for one object per line, send NDJSON)."
+            )
+        self._pos += 1
+        if self._next_char() == "]":
+            self._pos += 1
+        else:
+            while True:
+                yield self._value()
+                self._count += 1
+                separator = self._next_char()
+                self._pos += 1
+                if separator == "]":
+                    break
+                if separator != ",":
+                    raise self._malformed("a comma or ] was expected")
+        if self._next_char(at_end=None) is not None:
+            raise self._malformed("there is more after the closing ]")
+
+    def _value(self) -> Any:
+        self._next_char()
+        want = _CHUNK
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._text, self._pos)
+            except json.JSONDecodeError as exc:
+                if self._eof:
+                    raise self._malformed(exc.msg) from None
+            except RecursionError:
+                raise self._malformed("a record is nested too deeply") from None
+            except ValueError as exc:  # NaN, Infinity
+                raise self._malformed(str(exc)) from None
             else:
-                yield RawRecord(count, None, f"record {count} is {_kind_of(value)}, not an object")
-    except ijson.JSONError as exc:
-        # yajl's message quotes the text around the error (personal data): only its first line.
-        found = _JSON_ERROR.search(str(exc))
-        reason = f" ({found.group(0).strip()})" if found else ""
-        where = f"after record {count}" if count else "before the first record"
-        raise FileProblem(f"The JSON breaks off or is malformed {where}{reason}.") from exc
+                # A number at the end of what was read may go on in the next chunk.
+                if end < len(self._text) or self._eof:
+                    self._pos = end
+                    if end > _CHUNK:
+                        self._text, self._pos = self._text[end:], 0
+                    return value
+            if len(self._text) - self._pos > MAX_RECORD_BYTES:
+                raise self._malformed(f"a record is larger than {MAX_RECORD_BYTES:,} bytes")
+            self._read(want)
+            want *= 2
+
+    def _next_char(self, *, at_end: str | None = "") -> str | None:
+        """The next non-blank character, not consumed. At the end of the file: None when
+        ``at_end`` is None, else the problem ``at_end`` (or "ends too soon" if empty)."""
+        while True:
+            text = self._text
+            while self._pos < len(text) and text[self._pos] in _JSON_BLANK:
+                self._pos += 1
+            if self._pos < len(text):
+                return text[self._pos]
+            if self._eof:
+                if at_end is None:
+                    return None
+                raise FileProblem(at_end) if at_end else self._malformed("the file ends too soon")
+            self._text, self._pos = "", 0
+            self._read(_CHUNK)
+
+    def _read(self, size: int) -> None:
+        chunk = self._stream.read(size)
+        self._eof = not chunk
+        try:
+            self._text += self._decode(chunk, final=self._eof)
+        except UnicodeDecodeError:
+            raise self._malformed("the file is not UTF-8 text") from None
+
+    def _malformed(self, reason: str) -> FileProblem:
+        where = f"after record {self._count}" if self._count else "before the first record"
+        return FileProblem(f"The JSON breaks off or is malformed {where} ({reason}).")
+
+
+_JSON_BLANK = frozenset(" \t\r\n\ufeff")
 
 
 def _reject_constant(name: str) -> Any:

@@ -33,6 +33,8 @@ STAGE_BATCH = 2000
 """Records per ``COPY`` while staging an upload."""
 RECORD_PURPOSE = "import_record"
 """The encryption purpose of a staged record."""
+MAX_KEY_LENGTH = 256
+"""The longest ``external_id`` (or NIB) staged as a record's key; any model allows less."""
 
 
 class Status(enum.StrEnum):
@@ -129,7 +131,9 @@ def principal_of(stored: dict[str, Any]) -> Principal:
 
 def seal(record: dict[str, Any]) -> str:
     """A staged record as stored: its JSON, encrypted."""
-    return keyring().encrypt(json.dumps(record, ensure_ascii=False), purpose=RECORD_PURPOSE)
+    # ASCII JSON: a lone surrogate (which no UTF-8 encoder takes) survives as its escape, for
+    # the model to refuse like any other bad value.
+    return keyring().encrypt(json.dumps(record), purpose=RECORD_PURPOSE)
 
 
 def unseal(stored: str) -> dict[str, Any]:
@@ -188,14 +192,19 @@ async def create_job(
 def _staged(job_id: uuid.UUID, record: RawRecord, key: str) -> tuple[Any, ...]:
     if record.data is None:
         return (job_id, record.index, None, None, record.problem or "unreadable record")
-    external_id = record.data.get(key)
-    return (
-        job_id,
-        record.index,
-        external_id if isinstance(external_id, str) else None,
-        seal(record.data),
-        None,
-    )
+    return (job_id, record.index, _key_of(record.data.get(key)), seal(record.data), None)
+
+
+def _key_of(value: Any) -> str | None:
+    """A record's key as staged: only a text a database column holds (no NUL, no lone
+    surrogate, not over-long); a record with another value is refused by its model anyway."""
+    if not isinstance(value, str) or len(value) > MAX_KEY_LENGTH or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:

@@ -28,12 +28,13 @@ from typing import IO, Annotated, Any, BinaryIO, Literal, cast
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from shared import context
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import Entity
-from shared.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, ProblemError
+from shared.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, ProblemError, field_error
 from shared.imports.files import MEDIA_TYPES, FileFormat, Layout, format_of, read_records, template
 from shared.imports.jobs import (
     FINISHED,
@@ -70,7 +71,10 @@ _UPLOAD_BODY = {
                 "type": "object",
                 "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"}},
-            }
+                "additionalProperties": False,
+            },
+            # The file part says its format (or its file name does: .csv, .xlsx, ...).
+            "encoding": {"file": {"contentType": ", ".join(MEDIA_TYPES.values())}},
         },
     },
 }
@@ -274,10 +278,24 @@ async def _uploaded(request: Request) -> _Upload:
 
 
 async def _form_file(request: Request) -> _Upload:
-    form = await request.form(max_files=1, max_fields=0)
+    try:
+        form = await request.form(max_files=1, max_fields=0)
+    except HTTPException as exc:
+        # Fields beside the file, a second file, a broken form: the form's problem, as a 422.
+        raise ProblemError(
+            422,
+            f"the form cannot be read ({exc.detail}): send one part, the file, named 'file'",
+            kind="validation",
+            errors=[field_error("file", "send the file as the form's only part, named 'file'")],
+        ) from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        raise ProblemError(422, "the form has no file part named 'file'", kind="validation")
+        raise ProblemError(
+            422,
+            "the form has no file part named 'file'",
+            kind="validation",
+            errors=[field_error("file", "the form needs a file part named 'file'")],
+        )
     if upload.size is not None and upload.size > MAX_FILE_BYTES:
         raise _too_large()
     fmt = format_of(upload.content_type, upload.filename)

@@ -48,7 +48,7 @@ async def check_claim(rules: Rules) -> Membership | None:
     if membership is None:
         rules.add("membership_external_id", "no membership of this client has this external_id")
         return None
-    allow_region(rules.principal, membership.region_code)
+    allow_region(rules.principal, membership.region_code, field="membership_external_id")
     program, claimed_at = rules.text("program"), rules.date("claimed_at")
     if program is not None and program not in membership.programs:
         rules.add(

@@ -108,7 +108,7 @@ async def _program(rules: Rules) -> Program | None:
     if row is None:
         rules.add("program_external_id", f"this client has no program {external_id!r}")
         return None
-    allow_region(rules.principal, row.region_code)
+    allow_region(rules.principal, row.region_code, field="program_external_id")
     return row
 
 
