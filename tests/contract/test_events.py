@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import typing
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import BaseModel
@@ -80,6 +80,7 @@ def _value(annotation: typing.Any, name: str) -> typing.Any:
         int: 3,
         bool: True,
         date: date(2026, 10, 5),
+        datetime: datetime(2026, 10, 5, 8, 30, tzinfo=UTC),
         str: "32.16" if "region" in name else "x",
     }
     return simple[annotation]

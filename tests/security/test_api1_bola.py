@@ -88,7 +88,7 @@ async def test_listings_never_show_another_regions_records(
         assert regions <= {own.region, None}, f"{params} lists records of {regions}"
     # The listing works: the stranger sees its own record.
     mine = await gateway.get(collection, params={"limit": 500}, headers=stranger)
-    assert own.ids[entity] in mine.text or mine.json()["total"] > 500, sec.short(mine)
+    assert own.ids[entity] in mine.text or mine.json()["next"] is not None, sec.short(mine)
 
 
 # Entities whose body names their region (an enrolment takes its program's region, a claim its

@@ -3,7 +3,8 @@
 - a body over the gateway's limit is a 413 problem, whether it declares its length or comes
   chunked, and nothing of it is written;
 - lists longer than their documented maximum are a 422 naming them;
-- ``limit`` and ``offset`` out of bounds on every listing are a 422 naming them;
+- ``limit``, ``offset``, ``cursor`` and ``updated_since`` out of bounds (or not ours) on every
+  listing are a 422 naming them;
 - an indicator request over the cap on cells (indicators x areas x months) is a 422 saying
   what to narrow, answered at once instead of computed;
 - a client past its API quota gets a 429 problem with ``Retry-After``, and only that client.
@@ -73,6 +74,10 @@ OUT_OF_BOUNDS = (
     ("offset", str(10**12)),
     ("offset", str(2**64)),
     ("offset", "1e3"),
+    ("cursor", "not-a-cursor"),
+    ("cursor", "W10" * 100),
+    ("updated_since", "1699920000"),
+    ("updated_since", "2026-13-45T99:00:00Z"),
 )
 
 

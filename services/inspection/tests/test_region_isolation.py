@@ -76,7 +76,7 @@ async def test_reads_are_scoped_to_the_token_regions(
     assert other.status_code == 404
     assert other.headers["content-type"] == "application/problem+json"
     listing = (await app_client.get(url, headers=token("32.73"), params={"limit": 500})).json()
-    assert listing["total"] >= 1
+    assert len(listing["items"]) >= 1
     assert all(item["region_code"] == "32.73" for item in listing["items"])
     ministry = await app_client.get(f"{url}/{bekasi['id']}", headers=token("*"))
     assert ministry.status_code == 200

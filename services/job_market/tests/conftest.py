@@ -39,3 +39,6 @@ def _job_seeker(**overrides: Any) -> dict[str, Any]:
 def job_seeker() -> Callable[..., dict[str, Any]]:
     """Builder of a valid job-seeker body (a woman born 1998 in 32.16.01), with overrides."""
     return _job_seeker
+
+
+outbox = SERVICE.outbox_fixture()

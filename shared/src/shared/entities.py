@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
+from shared.events.base import RecordWithdrawn
 from shared.records import RecordFields, WriteResult
 from shared.rules import Check
 
@@ -48,6 +49,8 @@ class Entity(Generic[C]):
     """The rule checks of one record (``shared.rules``)."""
     upsert: Upsert[C]
     """The write of one record that passed its checks."""
+    withdrawn: type[RecordWithdrawn]
+    """The event published when the sender withdraws a record (``<entity>.withdrawn.v1``)."""
     example: Mapping[str, Any]
     """A realistic record (the example row of the import templates; NIKs as a placeholder)."""
     key: str = "external_id"
@@ -62,6 +65,11 @@ class Entity(Generic[C]):
     def path(self) -> str:
         """The collection's public path (``/api/v1/job-market/job-seekers``)."""
         return f"/api/v1/{self.domain}/{self.collection}"
+
+    @property
+    def read_scope(self) -> str:
+        """The scope that may read the records (``job-market:read``)."""
+        return f"{self.domain}:read"
 
     @property
     def write_scope(self) -> str:

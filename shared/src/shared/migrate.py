@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
@@ -63,3 +64,18 @@ def run_env(metadata: sa.MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(run())
+
+
+def add_withdrawal_and_sync(tables: Sequence[str]) -> None:
+    """Migration step: record tables gain ``withdrawn_at`` and the sync-order index
+    (``shared.records.record_indexes``)."""
+    for table in tables:
+        op.add_column(table, sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
+        op.create_index(f"ix_{table}_sync", table, ["updated_at", "id"])
+
+
+def drop_withdrawal_and_sync(tables: Sequence[str]) -> None:
+    """The reverse of :func:`add_withdrawal_and_sync`."""
+    for table in tables:
+        op.drop_index(f"ix_{table}_sync", table_name=table)
+        op.drop_column(table, "withdrawn_at")

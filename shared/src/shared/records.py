@@ -7,6 +7,10 @@ bumps the revision. Region rules are the caller's: both the stored region and th
 be in the token's regions, and reads (one record, or a filtered page) see only those regions.
 Every write, and every read of a table holding personal data, leaves its audit-trail rows
 (``shared.audit``): a write's in its own transaction, a read's committed before the answer.
+
+A sender may withdraw its record (``withdraw_record``): the row stays, readable by id with its
+``withdrawn_at``, leaves the listings (unless asked for) and the indicators (a ``withdrawn``
+event), and sending the same ``external_id`` again revives it as a new revision.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -27,6 +32,9 @@ from shared.audit import trail
 from shared.audit.table import Action
 from shared.auth import Principal
 from shared.errors import PROBLEM_RESPONSES, ProblemError
+from shared.events.base import RecordWithdrawn
+from shared.listing import Listing, Position
+from shared.outbox import enqueue
 
 
 def utcnow() -> datetime:
@@ -42,6 +50,23 @@ class RecordFields(SQLModel):
     revision: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class RecordPublic(SQLModel):
+    """What every record read back carries beside its fields (mix into the ``XPublic`` models)."""
+
+    id: uuid.UUID
+    revision: int
+    updated_at: datetime
+    withdrawn_at: datetime | None = Field(
+        default=None, description="When its sender withdrew it (null: it counts)"
+    )
+
+
+def record_indexes(table: str) -> tuple[sa.Index, ...]:
+    """The indexes every record table has: the listings' sync order (``updated_at``, ``id``)."""
+    return (sa.Index(f"ix_{table}_sync", "updated_at", "id"),)
 
 
 class Change(enum.StrEnum):
@@ -114,10 +139,11 @@ async def upsert_record(
         )
     trail.note_write(session, row, principal=principal, previous_revision=row.revision)
     changed = {name: value for name, value in values.items() if getattr(row, name) != value}
-    if not changed:
+    if not changed and row.withdrawn_at is None:
         return row, Change.UNCHANGED
     for name, value in changed.items():
         setattr(row, name, value)
+    row.withdrawn_at = None  # sent again: revived
     row.revision += 1
     row.updated_at = utcnow()
     await session.flush()
@@ -129,6 +155,50 @@ async def _locked(session: AsyncSession, model: type[R], key: tuple[Any, ...]) -
         sa.select(model).where(*key).with_for_update().execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
+
+
+async def withdraw_record(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    principal: Principal,
+    where: Sequence[sa.ColumnElement[bool]],
+    outbox: sa.Table,
+    event: type[RecordWithdrawn],
+) -> tuple[R, bool] | None:
+    """Withdraw the caller's record matching ``where`` (no commit): the row and whether this
+    withdrew it; None if the caller's regions hold no such record.
+
+    Only the sender withdraws its record (403 for another client's). A record already
+    withdrawn stays as it is: no new revision, no second event.
+    """
+    row = await _locked(session, model, tuple(where))
+    if row is None:
+        return None
+    region = getattr(row, "region_code", None)
+    if region is not None and not principal.allows_region(region):
+        return None  # as if absent: no answer reveals another region's record
+    if row.source_client != principal.client_id:
+        raise ProblemError(
+            403, "only the client that sent a record may withdraw it", kind="forbidden"
+        )
+    if row.withdrawn_at is not None:
+        return row, False
+    row.withdrawn_at = row.updated_at = utcnow()
+    row.revision += 1
+    trail.note_withdrawal(session, row, principal=principal)
+    await session.flush()
+    await enqueue(
+        session,
+        outbox,
+        event(id=row.id, revision=row.revision, region_code=region, withdrawn_at=row.withdrawn_at),
+    )
+    return row, True
+
+
+def current(model: type[R]) -> list[Any]:
+    """WHERE clauses leaving out withdrawn records (references resolve only to current ones)."""
+    return [sa.inspect(model).columns.withdrawn_at.is_(None)]
 
 
 def visible(model: type[R], principal: Principal) -> list[Any]:
@@ -172,55 +242,83 @@ def between(
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a listing."""
+    """One page of a listing, in the sync order (``updated_at``, ``id``)."""
 
     items: list[T]
-    total: int
     limit: int
-    offset: int
+    next: str | None = PydanticField(
+        description="The link of the next page (same filters, a cursor); null on the last"
+    )
+    total: int | None = PydanticField(
+        default=None, description="How many records match in all (only with count=true)"
+    )
 
 
-async def rows_and_total(
+async def listed_rows(
     session: AsyncSession,
     model: type[R],
     *,
-    where: Sequence[sa.ColumnElement[bool]],
-    order_by: Sequence[sa.ColumnElement[Any]],
-    limit: int,
-    offset: int,
+    listing: Listing,
+    where: Sequence[sa.ColumnElement[bool]] = (),
+    principal: Principal,
     action: Action = Action.LIST,
-    principal: Principal | None = None,
-) -> tuple[list[R], int]:
-    """One page of ``model`` rows matching ``where``, and how many match in all.
+) -> tuple[list[R], str | None, int | None]:
+    """One page of the caller's ``model`` records matching ``listing`` and ``where``.
 
-    The page is audited as ``action`` by ``principal`` (default: the request's caller).
+    Returns the rows, the next page's link (None on the last page) and, when asked, how many
+    match in all. The page is audited as ``action`` by ``principal``.
     """
+    columns = sa.inspect(model).columns
+    clauses = [
+        *visible(model, principal),
+        *matching(model, region_code=listing.region, external_id=listing.external_id),
+        *where,
+    ]
+    if not listing.include_withdrawn:
+        clauses += current(model)
+    since = listing.since
+    if since is not None:
+        clauses.append(columns.updated_at >= since)
+    after = listing.after
     began = trail.began_here(session)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+    total = None
+    if listing.count:
+        total = await session.scalar(sa.select(sa.func.count()).select_from(model).where(*clauses))
+    if after is not None:
+        clauses.append(
+            sa.tuple_(columns.updated_at, columns.id) > sa.tuple_(after.updated_at, after.id)
+        )
     rows = list(
         await session.scalars(
-            sa.select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+            sa.select(model)
+            .where(*clauses)
+            .order_by(columns.updated_at, columns.id)
+            .limit(listing.limit + 1)
         )
     )
+    link = None
+    if len(rows) > listing.limit:
+        rows = rows[: listing.limit]
+        link = listing.link_after(Position(updated_at=rows[-1].updated_at, id=rows[-1].id))
     await trail.record_reads(session, model, rows, action=action, principal=principal, commit=began)
-    return rows, total or 0
+    return rows, link, total
 
 
 async def page(
     session: AsyncSession,
     model: type[R],
     *,
-    where: Sequence[sa.ColumnElement[bool]],
-    order_by: Sequence[sa.ColumnElement[Any]],
-    limit: int,
-    offset: int,
+    listing: Listing,
+    where: Sequence[sa.ColumnElement[bool]] = (),
+    principal: Principal,
     convert: Callable[[R], T],
+    action: Action = Action.LIST,
 ) -> Page[T]:
-    """One page of ``model`` rows matching ``where``, each turned into its read model."""
-    rows, total = await rows_and_total(
-        session, model, where=where, order_by=order_by, limit=limit, offset=offset
+    """One page of ``model`` records (see ``listed_rows``), each turned into its read model."""
+    rows, link, total = await listed_rows(
+        session, model, listing=listing, where=where, principal=principal, action=action
     )
-    return Page(items=[convert(r) for r in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[convert(r) for r in rows], limit=listing.limit, next=link, total=total)
 
 
 UPSERT_RESPONSES: dict[int | str, dict[str, Any]] = {

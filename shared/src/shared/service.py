@@ -4,7 +4,7 @@
 request ids, ``/health`` and ``/metrics``, and runs the outbox relay beside the API so that
 events leave as soon as their transaction commits; with an ``audit_log`` table, also the audit
 trail's listing for officers and its sealer. ``answer_write`` is how every upsert
-endpoint answers.
+endpoint answers. Every declared entity gets its ``DELETE`` (``shared.withdrawal``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from shared.imports.worker import ImportWorker
 from shared.kafka import KafkaAccess
 from shared.listing import refuse_unknown_query
 from shared.logs import configure_logging
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, wake_relay
 from shared.records import Change, WriteResult
 from shared.settings import Settings
+from shared.withdrawal import withdrawal_router
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,6 @@ def _usable_id(raw: bytes) -> str | None:
     # A caller's id is echoed into logs and headers: short printable ASCII only.
     text = raw.decode("latin-1")
     return text if 0 < len(text) <= 128 and text.isascii() and text.isprintable() else None
-
-
-def wake_relay(request: Request) -> None:
-    """Tell the relay a transaction just committed events (publish without waiting)."""
-    relay: OutboxRelay | None = getattr(request.app.state, "relay", None)
-    if relay is not None:
-        relay.wake()
 
 
 async def answer_write(
@@ -153,6 +147,7 @@ def create_service_app(
                 sessions=app.state.sessions,
                 tables=imports,
                 entities=entities,
+                outbox=outbox,
                 person_ref_secret=settings.person_ref_secret,
                 published=relay.wake if relay is not None else lambda: None,
             )
@@ -185,6 +180,8 @@ def create_service_app(
     app.add_middleware(SecurityHeadersMiddleware)
     for router in routers:
         app.include_router(router)
+    if outbox is not None and entities:
+        app.include_router(withdrawal_router(entities=entities, outbox=outbox))
     if imports is not None:
         app.include_router(imports_router(domain=name, entities=entities, tables=imports))
     if audit is not None:

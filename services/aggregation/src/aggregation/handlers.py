@@ -2,7 +2,7 @@
 
 Registered and updated events of one entity carry the same whole-state snapshot, so both go to
 the same projection; a correction is simply a newer revision replacing the row (and, for an
-inspection or an accident, its findings or victims as a whole).
+inspection or an accident, its findings or victims as a whole). A withdrawal removes the row.
 """
 
 from __future__ import annotations
@@ -11,51 +11,66 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 from shared.events import CloudEvent, IntegrationEvent
+from shared.events.base import RecordWithdrawn
 from shared.events.inspection import (
     AccidentReportedV1,
     AccidentState,
     AccidentUpdatedV1,
+    AccidentWithdrawnV1,
     CompanyRegisteredV1,
     CompanyState,
     CompanyUpdatedV1,
+    CompanyWithdrawnV1,
     InspectionRecordedV1,
     InspectionState,
     InspectionUpdatedV1,
+    InspectionWithdrawnV1,
 )
 from shared.events.job_market import (
     JobSeekerRegisteredV1,
     JobSeekerState,
     JobSeekerUpdatedV1,
+    JobSeekerWithdrawnV1,
     PlacementRecordedV1,
     PlacementRecordedV2,
     PlacementState,
     PlacementStateV2,
     PlacementUpdatedV1,
     PlacementUpdatedV2,
+    PlacementWithdrawnV1,
     VacancyPostedV1,
     VacancyState,
     VacancyUpdatedV1,
+    VacancyWithdrawnV1,
 )
 from shared.events.social_security import (
     ClaimState,
     ClaimSubmittedV1,
     ClaimUpdatedV1,
+    ClaimWithdrawnV1,
     MembershipRegisteredV1,
     MembershipState,
     MembershipUpdatedV1,
+    MembershipWithdrawnV1,
 )
 from shared.events.training import (
     EnrollmentRecordedV1,
     EnrollmentState,
     EnrollmentUpdatedV1,
+    EnrollmentWithdrawnV1,
     ProgramCreatedV1,
     ProgramState,
     ProgramUpdatedV1,
+    ProgramWithdrawnV1,
 )
 from shared.inbox import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.projections.service import upsert_snapshot, upsert_snapshot_with_children
+from aggregation.projections.service import (
+    upsert_snapshot,
+    upsert_snapshot_with_children,
+    withdraw_snapshot,
+)
 from aggregation.projections.tables import (
     accident_victims,
     accidents,
@@ -70,6 +85,17 @@ from aggregation.projections.tables import (
     programs,
     vacancies,
 )
+
+
+def _withdraw(table: sa.Table) -> Handler:
+    """A handler removing a withdrawn entity of one kind from ``table``."""
+
+    async def withdraw(session: AsyncSession, event: CloudEvent) -> None:
+        await withdraw_snapshot(
+            session, table=table, event=RecordWithdrawn.model_validate(event.data)
+        )
+
+    return withdraw
 
 
 def _project(state: type[IntegrationEvent], table: sa.Table) -> Handler:
@@ -148,4 +174,15 @@ HANDLERS: Mapping[str, Handler] = {
     MembershipUpdatedV1.event_type: project_membership,
     ClaimSubmittedV1.event_type: project_claim,
     ClaimUpdatedV1.event_type: project_claim,
+    # Withdrawals (every entity)
+    JobSeekerWithdrawnV1.event_type: _withdraw(job_seekers),
+    VacancyWithdrawnV1.event_type: _withdraw(vacancies),
+    PlacementWithdrawnV1.event_type: _withdraw(placements),
+    ProgramWithdrawnV1.event_type: _withdraw(programs),
+    EnrollmentWithdrawnV1.event_type: _withdraw(enrollments),
+    CompanyWithdrawnV1.event_type: _withdraw(companies),
+    InspectionWithdrawnV1.event_type: _withdraw(inspections),
+    AccidentWithdrawnV1.event_type: _withdraw(accidents),
+    MembershipWithdrawnV1.event_type: _withdraw(memberships),
+    ClaimWithdrawnV1.event_type: _withdraw(claims),
 }

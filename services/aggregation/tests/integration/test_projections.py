@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from aggregation.indicators.query import parse_values_query
@@ -17,7 +17,12 @@ from aggregation.indicators.service import compute_values
 from aggregation.projections.tables import inbox, job_seekers
 from aiokafka.structs import ConsumerRecord
 from shared.events import CloudEvent
-from shared.events.job_market import JobSeekerState, PlacementState, VacancyState
+from shared.events.job_market import (
+    JobSeekerState,
+    JobSeekerWithdrawnV1,
+    PlacementState,
+    VacancyState,
+)
 from shared.inbox import IdempotentConsumer
 from shared.regions import registry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -272,3 +277,34 @@ async def test_an_undecodable_event_is_recorded_and_does_not_block_the_others(
         missing_fields.id: "rejected",
         good.id: "applied",
     }
+
+
+async def test_a_withdrawal_stops_the_count_and_only_a_newer_snapshot_revives_it(
+    consumer: IdempotentConsumer,
+    sessions: Sessions,
+    seeker: SeekerFactory,
+    record: RecordFactory,
+) -> None:
+    march = date(2026, 3, 9)
+    cell = [["job_seekers_registered"], ["33.25"], ["2026-03"]]
+    first = seeker(region_code="33.25", registered_at=march)
+    await consumer.apply([record(first)])
+    assert list((await values(sessions, *cell)).values()) == [1]
+
+    def withdrawn(revision: int) -> JobSeekerWithdrawnV1:
+        return JobSeekerWithdrawnV1(
+            id=first.id, revision=revision, region_code="33.25", withdrawn_at=datetime.now(UTC)
+        )
+
+    await consumer.apply([record(withdrawn(2))])
+    assert list((await values(sessions, *cell)).values()) == [0]
+    # A late delivery of an older snapshot (revision 1 again, another event id) is not a revival.
+    await consumer.apply([record(seeker(id=first.id, region_code="33.25", registered_at=march))])
+    assert list((await values(sessions, *cell)).values()) == [0]
+    # The record sent again: a newer revision counts once more.
+    revived = seeker(id=first.id, revision=3, region_code="33.25", registered_at=march)
+    await consumer.apply([record(revived)])
+    assert list((await values(sessions, *cell)).values()) == [1]
+    # A replayed withdrawal of revision 2 does not undo the revival.
+    await consumer.apply([record(withdrawn(2))])
+    assert list((await values(sessions, *cell)).values()) == [1]

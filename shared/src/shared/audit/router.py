@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.audit.table import Action
 from shared.auth import Principal, RequireScope
 from shared.errors import PROBLEM_RESPONSES
-from shared.records import Page
 
 AUDIT_SCOPE = "audit:read"
 MAX_OFFSET = 100_000
@@ -41,6 +40,15 @@ class AuditEntry(BaseModel):
     hash: str | None = Field(description="SHA-256 of the sealed entry (hex); null until sealed")
 
 
+class TrailPage(BaseModel):
+    """One page of a record's audit trail, oldest first (a record's trail is short: offsets)."""
+
+    items: list[AuditEntry]
+    total: int
+    limit: int
+    offset: int
+
+
 def audited_entities(table: sa.Table) -> list[str]:
     """The record tables of ``table``'s database (those with a region)."""
     tables = table.metadata.tables.values()
@@ -56,7 +64,7 @@ async def trail_of(
     record_id: uuid.UUID,
     limit: int,
     offset: int,
-) -> Page[AuditEntry]:
+) -> TrailPage:
     """The audit entries of one record in the caller's regions, oldest first."""
     where = [table.c.entity == entity, table.c.record_id == record_id]
     regions = principal.region_scope()
@@ -81,7 +89,7 @@ async def trail_of(
         )
         for r in rows
     ]
-    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+    return TrailPage(items=items, total=total or 0, limit=limit, offset=offset)
 
 
 def audit_router(*, domain: str, table: sa.Table) -> APIRouter:
@@ -92,7 +100,7 @@ def audit_router(*, domain: str, table: sa.Table) -> APIRouter:
 
     @router.get(
         "",
-        response_model=Page[AuditEntry],
+        response_model=TrailPage,
         responses=PROBLEM_RESPONSES,
         summary="The audit trail of one record (who wrote or read it, when)",
     )
@@ -103,7 +111,7 @@ def audit_router(*, domain: str, table: sa.Table) -> APIRouter:
         record_id: uuid.UUID,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    ) -> Page[AuditEntry]:
+    ) -> TrailPage:
         async with request.app.state.engine.connect() as conn:
             return await trail_of(
                 conn,

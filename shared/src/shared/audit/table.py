@@ -35,9 +35,11 @@ class Action(enum.StrEnum):
     """The record on a listing page."""
     SEARCH = "search"
     """The record found by a search (e.g. by NIK in a POST body)."""
+    WITHDRAW = "withdraw"
+    """The record withdrawn by its sender (indicators stop counting it)."""
 
 
-WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.UNCHANGED})
+WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.UNCHANGED, Action.WITHDRAW})
 
 
 def audit_table(metadata: sa.MetaData, *, personal: Iterable[str]) -> sa.Table:

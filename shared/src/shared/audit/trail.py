@@ -116,6 +116,24 @@ def note_write(
     )
 
 
+def note_withdrawal(session: AsyncSession, row: Any, *, principal: Principal) -> None:
+    """Audit the withdrawal of ``row`` when its transaction commits."""
+    entity = _audited(session, type(row), reads=False)
+    if entity is None:
+        return
+    _pending(session).append(
+        _Entry(
+            client_id=principal.client_id,
+            regions=",".join(sorted(principal.regions)),
+            entity=entity,
+            request_id=context.request_id(),
+            action=Action.WITHDRAW,
+            record_id=row.id,
+            region_code=getattr(row, "region_code", None),
+        )
+    )
+
+
 def began_here(session: AsyncSession) -> bool:
     """True if the session has no transaction yet (a read helper about to start one)."""
     return not session.in_transaction()

@@ -8,6 +8,7 @@ tolerant readers: unknown fields are ignored.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -45,3 +46,14 @@ class IntegrationEvent(BaseModel):
             subject=self.subject(),
             data=self.model_dump(mode="json"),
         )
+
+
+class RecordWithdrawn(IntegrationEvent):
+    """Its sender withdrew a record: readers stop counting it from ``revision`` on.
+
+    Every entity has its own ``<entity>.withdrawn.v1`` type of this shape. A later snapshot of
+    the same entity with a higher revision (the record sent again) revives it.
+    """
+
+    region_code: str
+    withdrawn_at: datetime

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent
+from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
 
 TOPIC = "sinergi.inspection.v1"
 SOURCE = "/sinergi/inspection"
@@ -125,6 +125,24 @@ class AccidentUpdatedV1(AccidentState):
     event_type: ClassVar[str] = _PREFIX + "accident.updated.v1"
 
 
+class CompanyWithdrawnV1(_InspectionEvent, RecordWithdrawn):
+    """A company record was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "company.withdrawn.v1"
+
+
+class InspectionWithdrawnV1(_InspectionEvent, RecordWithdrawn):
+    """An inspection was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "inspection.withdrawn.v1"
+
+
+class AccidentWithdrawnV1(_InspectionEvent, RecordWithdrawn):
+    """An accident report was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "accident.withdrawn.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
     CompanyRegisteredV1,
     CompanyUpdatedV1,
@@ -132,4 +150,7 @@ EVENTS: tuple[type[IntegrationEvent], ...] = (
     InspectionUpdatedV1,
     AccidentReportedV1,
     AccidentUpdatedV1,
+    CompanyWithdrawnV1,
+    InspectionWithdrawnV1,
+    AccidentWithdrawnV1,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent
+from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
 
 TOPIC = "sinergi.job-market.v1"
 SOURCE = "/sinergi/job-market"
@@ -126,6 +126,24 @@ class PlacementUpdatedV2(PlacementStateV2):
     event_type: ClassVar[str] = _PREFIX + "placement.updated.v2"
 
 
+class JobSeekerWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
+    """A region withdrew a job seeker it had sent."""
+
+    event_type: ClassVar[str] = _PREFIX + "job_seeker.withdrawn.v1"
+
+
+class VacancyWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
+    """A region withdrew a vacancy it had sent."""
+
+    event_type: ClassVar[str] = _PREFIX + "vacancy.withdrawn.v1"
+
+
+class PlacementWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
+    """A region withdrew a placement it had sent."""
+
+    event_type: ClassVar[str] = _PREFIX + "placement.withdrawn.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
     JobSeekerRegisteredV1,
     JobSeekerUpdatedV1,
@@ -135,4 +153,7 @@ EVENTS: tuple[type[IntegrationEvent], ...] = (
     PlacementUpdatedV1,
     PlacementRecordedV2,
     PlacementUpdatedV2,
+    JobSeekerWithdrawnV1,
+    VacancyWithdrawnV1,
+    PlacementWithdrawnV1,
 )

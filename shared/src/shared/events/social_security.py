@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent
+from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
 
 TOPIC = "sinergi.social-security.v1"
 SOURCE = "/sinergi/social-security"
@@ -83,9 +83,23 @@ class ClaimUpdatedV1(ClaimState):
     event_type: ClassVar[str] = _PREFIX + "claim.updated.v1"
 
 
+class MembershipWithdrawnV1(_SocialSecurityEvent, RecordWithdrawn):
+    """A membership was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "membership.withdrawn.v1"
+
+
+class ClaimWithdrawnV1(_SocialSecurityEvent, RecordWithdrawn):
+    """A claim was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "claim.withdrawn.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
     MembershipRegisteredV1,
     MembershipUpdatedV1,
     ClaimSubmittedV1,
     ClaimUpdatedV1,
+    MembershipWithdrawnV1,
+    ClaimWithdrawnV1,
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent
+from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
 
 TOPIC = "sinergi.training.v1"
 SOURCE = "/sinergi/training"
@@ -81,9 +81,23 @@ class EnrollmentUpdatedV1(EnrollmentState):
     event_type: ClassVar[str] = _PREFIX + "enrollment.updated.v1"
 
 
+class ProgramWithdrawnV1(_TrainingEvent, RecordWithdrawn):
+    """A training program was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "program.withdrawn.v1"
+
+
+class EnrollmentWithdrawnV1(_TrainingEvent, RecordWithdrawn):
+    """An enrolment was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "enrollment.withdrawn.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
     ProgramCreatedV1,
     ProgramUpdatedV1,
     EnrollmentRecordedV1,
     EnrollmentUpdatedV1,
+    ProgramWithdrawnV1,
+    EnrollmentWithdrawnV1,
 )

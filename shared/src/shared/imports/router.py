@@ -115,18 +115,18 @@ def imports_router(
                 ),
             ] = "record",
             mode: Annotated[
-                Mode, Query(description="upsert the records, or withdraw them")
+                Mode,
+                Query(
+                    description="upsert the records, or withdraw the client's records they "
+                    "name by their key (external_id; a company's nib)"
+                ),
             ] = "upsert",
         ) -> Response:
-            if mode == "withdraw":
-                raise ProblemError(
-                    422,
-                    "mode=withdraw is not available yet; withdraw records one by one",
-                    kind="validation",
-                )
             options = Options(dry_run=dry_run, atomic=atomic, mode=mode)
             with await _uploaded(request) as (stream, fmt):
-                records = read_records(cast(BinaryIO, stream), fmt, layout, required=required)
+                # To withdraw, a record needs only its key (other columns are ignored).
+                needed = (entity.key,) if mode == "withdraw" else required
+                records = read_records(cast(BinaryIO, stream), fmt, layout, required=needed)
                 job_id = await create_job(
                     session,
                     tables,

@@ -13,6 +13,8 @@ queue and a killed worker's job is taken over).
   the counts and the conflicts are kept. Nothing is written or published.
 - ``atomic=all``: a validating pass like a dry run; with any conflict nothing is written.
   Otherwise a writing pass in one transaction, so the file is written entirely or not at all.
+- ``mode=withdraw``: each record names one of the client's records by its key (``external_id``,
+  a company's ``nib``; other fields are ignored), which is withdrawn as by ``DELETE``.
 
 A record the upsert refuses part-way (a 409, a value the database cannot hold) aborts its
 chunk's transaction: the chunk is rolled back and run again without that record, which becomes
@@ -41,7 +43,7 @@ from shared.entities import Entity
 from shared.errors import DATABASE_UNAVAILABLE, ProblemError, schema_error, sqlstate
 from shared.imports.jobs import FINISHED, Conflict, Status, principal_of, unseal
 from shared.imports.table import ImportTables
-from shared.records import utcnow
+from shared.records import utcnow, withdraw_record
 from shared.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ class _Job:
     principal: Principal
     dry_run: bool
     atomic: str
+    mode: str
     phase: str
     processed: int
 
@@ -100,6 +103,7 @@ class ImportWorker:
         sessions: async_sessionmaker[AsyncSession],
         tables: ImportTables,
         entities: Sequence[Entity[Any]],
+        outbox: sa.Table | None,
         person_ref_secret: str,
         published: Callable[[], None],
         poll_seconds: float = 2.0,
@@ -109,6 +113,7 @@ class ImportWorker:
         self._sessions = sessions
         self._tables = tables
         self._entities: Mapping[str, Entity[Any]] = {e.name: e for e in entities}
+        self._outbox = outbox
         self._secret = person_ref_secret
         self._published = published
         self._poll = poll_seconds
@@ -180,6 +185,7 @@ class ImportWorker:
             principal=principal_of(row.principal),
             dry_run=row.dry_run,
             atomic=row.atomic,
+            mode=row.mode,
             phase=row.phase,
             processed=row.processed,
         )
@@ -208,7 +214,7 @@ class ImportWorker:
                     await session.rollback()
                 await self._record_progress(session, job.id, records[-1].index, outcome)
                 await session.commit()
-            if write and (outcome.counts["created"] or outcome.counts["updated"]):
+            if write and any(outcome.counts[c] for c in ("created", "updated", "withdrawn")):
                 self._published()
             after = records[-1].index
 
@@ -315,6 +321,8 @@ class ImportWorker:
                 conflict(None, record.problem or "the record could not be read", "malformed")
             ]
         body = unseal(record.payload)
+        if job.mode == "withdraw":
+            return await self._withdraw(session, job, record, body, conflict)
         conflicts: list[Conflict] = []
         data: Any = None
         try:
@@ -351,6 +359,41 @@ class ImportWorker:
         except sa_exc.DBAPIError as exc:
             raise self._refusal(exc, record, conflict) from exc
         return result.change.value, []
+
+    async def _withdraw(
+        self,
+        session: AsyncSession,
+        job: _Job,
+        record: Staged,
+        body: Mapping[str, Any],
+        conflict: Callable[[str | None, str, str], Conflict],
+    ) -> tuple[str, list[Conflict]]:
+        """Withdraw the client's record the staged record names by its key."""
+        entity, key = job.entity, job.entity.key
+        if record.external_id is None:
+            shown = "missing" if body.get(key) is None else "not a usable key"
+            return REJECTED, [conflict(key, f"{key} is {shown}: it names the record", "missing")]
+        columns = sa.inspect(entity.table).columns
+        if self._outbox is None:
+            raise RuntimeError("withdrawing records needs the service's outbox")
+        try:
+            found = await withdraw_record(
+                session,
+                entity.table,
+                principal=job.principal,
+                where=[
+                    columns.source_client == job.principal.client_id,
+                    columns.external_id == record.external_id,
+                ],
+                outbox=self._outbox,
+                event=entity.withdrawn,
+            )
+        except sa_exc.DBAPIError as exc:
+            raise self._refusal(exc, record, conflict) from exc
+        if found is None:
+            detail = f"this client has no record with this {key} in its regions"
+            return REJECTED, [conflict(key, detail, "not_found")]
+        return ("withdrawn" if found[1] else "unchanged"), []
 
     @staticmethod
     def _problem_conflicts(

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from fastapi import Request
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -155,3 +156,10 @@ class OutboxRelay:
         except TimeoutError:
             pass
         self._wake.clear()
+
+
+def wake_relay(request: Request) -> None:
+    """Tell the app's relay a transaction just committed events (publish without waiting)."""
+    relay: OutboxRelay | None = getattr(request.app.state, "relay", None)
+    if relay is not None:
+        relay.wake()

@@ -1,5 +1,8 @@
 """Writing snapshots into the projections: the newest revision of an entity wins.
 
+A withdrawal removes the entity's row (indicators stop counting it) and is remembered with its
+revision, so only a newer snapshot (the record sent again) brings the entity back.
+
 A snapshot's list (an inspection's findings, an accident's victims) lives in child rows that
 are replaced as a whole, and only when the parent row was written: a stale snapshot changes
 neither the parent nor its children.
@@ -12,9 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from shared.events import IntegrationEvent
+from shared.events.base import RecordWithdrawn
 from shared.regions import registry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from aggregation.projections.tables import withdrawals
 
 # Columns the projection maintains itself rather than copying from the snapshot.
 _OWN_COLUMNS = frozenset({"updated_at"})
@@ -44,6 +50,11 @@ async def upsert_snapshot(
         if column.name not in _OWN_COLUMNS
     }
     values["region_code"] = canonical_region(str(values["region_code"]))
+    withdrawn = await session.scalar(
+        sa.select(withdrawals.c.revision).where(withdrawals.c.id == snapshot.id)
+    )
+    if withdrawn is not None and withdrawn >= snapshot.revision:
+        return False
     stmt = insert(table).values(**values)
     upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.id],
@@ -92,3 +103,21 @@ async def upsert_snapshot_with_children(
             session, table=children, parent_column=parent_column, parent_id=snapshot.id, rows=rows
         )
     return written
+
+
+async def withdraw_snapshot(
+    session: AsyncSession, *, table: sa.Table, event: RecordWithdrawn
+) -> None:
+    """Forget a withdrawn entity's row (and its child rows) unless a newer snapshot holds it,
+    and remember the withdrawal so that no older snapshot brings the row back."""
+    stmt = insert(withdrawals).values(id=event.id, revision=event.revision)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[withdrawals.c.id],
+            set_={"revision": stmt.excluded.revision},
+            where=withdrawals.c.revision < stmt.excluded.revision,
+        )
+    )
+    await session.execute(
+        sa.delete(table).where(table.c.id == event.id, table.c.revision < event.revision)
+    )

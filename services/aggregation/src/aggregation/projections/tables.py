@@ -256,3 +256,13 @@ PROJECTIONS: tuple[sa.Table, ...] = (
     memberships,
     claims,
 )
+
+# Records their senders withdrew, with the withdrawal's revision: the entity's projection row
+# is gone, and no snapshot up to that revision (a replay, a late delivery) brings it back; a
+# newer one (the record sent again) does.
+withdrawals = sa.Table(
+    "withdrawals",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from shared.crypto import EncryptedText
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from shared.types import KbliCode, Nib
 from sqlmodel import Field, SQLModel
 
@@ -76,12 +76,10 @@ class AccidentCreate(AccidentBase):
         return value
 
 
-class AccidentPublic(AccidentBase):
+class AccidentPublic(RecordPublic, AccidentBase):
     """An accident as read back, with its victims (NIKs masked)."""
 
-    id: uuid.UUID
     company_id: uuid.UUID
-    revision: int
     victims: list[VictimPublic]
 
 
@@ -90,6 +88,7 @@ class Accident(Base, RecordFields, AccidentBase, table=True):
 
     __tablename__ = "accidents"
     __table_args__ = (
+        *record_indexes("accidents"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_accidents_region_occurred", "region_code", "occurred_at"),
     )

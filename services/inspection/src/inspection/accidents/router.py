@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.inspection import AccidentWithdrawnV1
+from shared.listing import Listing, QueryDate
 from shared.persons import NikSearch, searched_person_ref
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
@@ -35,6 +36,7 @@ ENTITY = Entity(
     table=Accident,
     check=service.check_accident,
     upsert=service.upsert_accident,
+    withdrawn=AccidentWithdrawnV1,
     example={
         "external_id": "KK-2026-0017",
         "company_nib": "9120001234567",
@@ -93,14 +95,11 @@ async def search_accidents(
         session,
         principal=principal,
         person_ref=searched_person_ref(search, secret=request.app.state.settings.person_ref_secret),
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         company_nib=None,
         outcome=None,
         occurred_from=None,
         occurred_to=None,
-        external_id=None,
-        limit=listing.limit,
-        offset=listing.offset,
     )
 
 
@@ -123,17 +122,13 @@ async def list_accidents(
     outcome: Annotated[str | None, Query(pattern="^(recovered|disability|death)$")] = None,
     occurred_from: QueryDate = None,
     occurred_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[AccidentPublic]:
     return await service.list_accidents(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         company_nib=company_nib,
         outcome=outcome,
         occurred_from=occurred_from,
         occurred_to=occurred_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

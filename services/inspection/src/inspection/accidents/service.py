@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.inspection import AccidentReportedV1, AccidentUpdatedV1, AccidentVictim
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
@@ -19,11 +20,10 @@ from shared.records import (
     WriteResult,
     between,
     get_visible,
+    listed_rows,
     matching,
-    rows_and_total,
     upsert_record,
     utcnow,
-    visible,
 )
 from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,7 +169,7 @@ async def _victims_of(
 async def get_accident(
     session: AsyncSession, *, principal: Principal, accident_id: uuid.UUID
 ) -> AccidentPublic | None:
-    """An accident of the caller's regions with its victims (NIKs masked), or None."""
+    """An accident of the caller's regions, or None."""
     row = await get_visible(session, Accident, principal=principal, record_id=accident_id)
     if row is None:
         return None
@@ -181,26 +181,20 @@ async def list_accidents(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     company_nib: str | None,
     outcome: str | None,
     occurred_from: date | None,
     occurred_to: date | None,
-    external_id: str | None,
     person_ref: str | None = None,
-    limit: int,
-    offset: int,
 ) -> Page[AccidentPublic]:
-    """Accidents of the caller's regions, newest first."""
+    """Accidents of the caller's regions, in the sync order."""
     columns = sa.inspect(Accident).columns
     where = [
-        *visible(Accident, principal),
         *matching(
             Accident,
-            region_code=region_code,
             company_nib=company_nib,
             outcome=outcome,
-            external_id=external_id,
         ),
         *between(columns.occurred_at, occurred_from, occurred_to),
     ]
@@ -209,15 +203,10 @@ async def list_accidents(
         where.append(
             columns.id.in_(sa.select(victim.accident_id).where(victim.person_ref == person_ref))
         )
-    rows, total = await rows_and_total(
-        session,
-        Accident,
-        where=where,
-        order_by=[columns.occurred_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
+    rows, link, total = await listed_rows(
+        session, Accident, listing=listing, where=where, principal=principal
     )
     # The victims of the whole page in one query, not one per accident.
     victims = await _victims_of(session, [r.id for r in rows])
     items = [AccidentPublic.model_validate(r, update={"victims": victims[r.id]}) for r in rows]
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return Page(items=items, limit=listing.limit, next=link, total=total)

@@ -6,12 +6,11 @@ A company is keyed by its NIB (Nomor Induk Berusaha from OSS): the NIB is the re
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 import sqlalchemy as sa
 from shared.input import STRICT_INPUT, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from shared.types import KbliCode, Nib
 from sqlmodel import Field, SQLModel
 
@@ -50,11 +49,8 @@ class CompanyCreate(CompanyBase):
     model_config = STRICT_INPUT
 
 
-class CompanyPublic(CompanyBase):
+class CompanyPublic(RecordPublic, CompanyBase):
     """A company as read back."""
-
-    id: uuid.UUID
-    revision: int
 
 
 class Company(Base, RecordFields, CompanyBase, table=True):
@@ -62,6 +58,7 @@ class Company(Base, RecordFields, CompanyBase, table=True):
 
     __tablename__ = "companies"
     __table_args__ = (
+        *record_indexes("companies"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_companies_nib_region", "nib", "region_code"),
     )

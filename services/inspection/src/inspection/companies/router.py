@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, region_filter
+from shared.events.inspection import CompanyWithdrawnV1
+from shared.listing import Listing
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, check_region, checked_by
 from shared.service import answer_write
@@ -32,6 +33,7 @@ ENTITY = Entity(
     table=Company,
     check=check_region,
     upsert=service.upsert_company,
+    withdrawn=CompanyWithdrawnV1,
     key="nib",
     example={
         "nib": "9120001234567",
@@ -86,9 +88,7 @@ async def list_companies(
     return await service.list_companies(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         nib=nib,
         kbli_code=kbli_code,
-        limit=listing.limit,
-        offset=listing.offset,
     )

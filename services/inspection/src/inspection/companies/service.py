@@ -7,11 +7,13 @@ import uuid
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.inspection import CompanyRegisteredV1, CompanyUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
     WriteResult,
+    current,
     get_visible,
     matching,
     page,
@@ -65,7 +67,7 @@ async def check_company(
     columns = sa.inspect(Company).columns
     row: Company | None = await rules.session.scalar(
         sa.select(Company)
-        .where(columns.nib == nib, *visible(Company, rules.principal))
+        .where(columns.nib == nib, *visible(Company, rules.principal), *current(Company))
         .order_by((columns.region_code == region).desc(), columns.updated_at.desc())
         .limit(1)
     )
@@ -85,23 +87,18 @@ async def list_companies(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     nib: str | None,
     kbli_code: str | None,
-    limit: int,
-    offset: int,
 ) -> Page[CompanyPublic]:
-    """Companies of the caller's regions, by name."""
-    columns = sa.inspect(Company).columns
+    """Companies of the caller's regions, in the sync order."""
     return await page(
         session,
         Company,
+        listing=listing,
+        principal=principal,
         where=[
-            *visible(Company, principal),
-            *matching(Company, region_code=region_code, nib=nib, kbli_code=kbli_code),
+            *matching(Company, nib=nib, kbli_code=kbli_code),
         ],
-        order_by=[columns.name, columns.id],
-        limit=limit,
-        offset=offset,
         convert=CompanyPublic.model_validate,
     )

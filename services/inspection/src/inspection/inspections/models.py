@@ -15,7 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from pydantic import BaseModel, field_validator
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from shared.types import Nib
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -73,12 +73,10 @@ class InspectionCreate(InspectionBase):
         return value
 
 
-class InspectionPublic(InspectionBase):
+class InspectionPublic(RecordPublic, InspectionBase):
     """An inspection as read back."""
 
-    id: uuid.UUID
     company_id: uuid.UUID
-    revision: int
     findings: list[Finding]
 
 
@@ -87,6 +85,7 @@ class Inspection(Base, RecordFields, InspectionBase, table=True):
 
     __tablename__ = "inspections"
     __table_args__ = (
+        *record_indexes("inspections"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_inspections_region_inspected", "region_code", "inspected_at"),
     )

@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.inspection import InspectionWithdrawnV1
+from shared.listing import Listing, QueryDate
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
 from shared.service import answer_write
@@ -34,6 +35,7 @@ ENTITY = Entity(
     table=Inspection,
     check=service.check_inspection,
     upsert=service.upsert_inspection,
+    withdrawn=InspectionWithdrawnV1,
     example={
         "external_id": "RIK-2026-0093",
         "company_nib": "9120001234567",
@@ -98,18 +100,14 @@ async def list_inspections(
     ] = None,
     inspected_from: QueryDate = None,
     inspected_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[InspectionPublic]:
     return await service.list_inspections(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         company_nib=company_nib,
         inspection_type=inspection_type,
         finding_status=finding_status,
         inspected_from=inspected_from,
         inspected_to=inspected_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

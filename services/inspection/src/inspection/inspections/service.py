@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.inspection import Finding, InspectionRecordedV1, InspectionUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
@@ -19,7 +20,6 @@ from shared.records import (
     matching,
     page,
     upsert_record,
-    visible,
 )
 from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,26 +87,20 @@ async def list_inspections(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     company_nib: str | None,
     inspection_type: str | None,
     finding_status: str | None,
     inspected_from: date | None,
     inspected_to: date | None,
-    external_id: str | None,
-    limit: int,
-    offset: int,
 ) -> Page[InspectionPublic]:
-    """Inspections of the caller's regions, newest first."""
+    """Inspections of the caller's regions, in the sync order."""
     columns = sa.inspect(Inspection).columns
     where = [
-        *visible(Inspection, principal),
         *matching(
             Inspection,
-            region_code=region_code,
             company_nib=company_nib,
             type=inspection_type,
-            external_id=external_id,
         ),
         *between(columns.inspected_at, inspected_from, inspected_to),
     ]
@@ -115,9 +109,8 @@ async def list_inspections(
     return await page(
         session,
         Inspection,
+        listing=listing,
+        principal=principal,
         where=where,
-        order_by=[columns.inspected_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=to_public,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import uuid
 from datetime import date
 from typing import Annotated, Literal
 
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from shared.crypto import EncryptedText
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -79,12 +78,9 @@ class JobSeekerCreate(JobSeekerBase):
         return value
 
 
-class JobSeekerPublic(JobSeekerBase):
+class JobSeekerPublic(RecordPublic, JobSeekerBase):
     """A job seeker as read back: no part of the NIK (the sender has it; search by NIK with
     ``POST .../job-seekers/search``)."""
-
-    id: uuid.UUID
-    revision: int
 
 
 class JobSeeker(Base, RecordFields, JobSeekerBase, table=True):
@@ -92,6 +88,7 @@ class JobSeeker(Base, RecordFields, JobSeekerBase, table=True):
 
     __tablename__ = "job_seekers"
     __table_args__ = (
+        *record_indexes("job_seekers"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_job_seekers_region_registered", "region_code", "registered_at"),
     )

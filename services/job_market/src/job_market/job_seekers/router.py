@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.job_market import JobSeekerWithdrawnV1
+from shared.listing import Listing, QueryDate
 from shared.persons import NikSearch, searched_person_ref
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
@@ -36,6 +37,7 @@ ENTITY = Entity(
     table=JobSeeker,
     check=service.check_job_seeker,
     upsert=service.upsert_job_seeker,
+    withdrawn=JobSeekerWithdrawnV1,
     example={
         "external_id": "AK1-2026-000123",
         "nik": EXAMPLE_NIK,
@@ -91,13 +93,10 @@ async def search_job_seekers(
         session,
         principal=principal,
         person_ref=searched_person_ref(search, secret=request.app.state.settings.person_ref_secret),
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         status=None,
         registered_from=None,
         registered_to=None,
-        external_id=None,
-        limit=listing.limit,
-        offset=listing.offset,
     )
 
 
@@ -119,16 +118,12 @@ async def list_job_seekers(
     status: Literal["active", "placed", "expired"] | None = None,
     registered_from: QueryDate = None,
     registered_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[JobSeekerPublic]:
     return await service.list_job_seekers(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         status=status,
         registered_from=registered_from,
         registered_to=registered_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

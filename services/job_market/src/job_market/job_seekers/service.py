@@ -7,19 +7,22 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from shared.audit import trail
 from shared.auth import Principal
 from shared.events.job_market import JobSeekerRegisteredV1, JobSeekerUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
     WriteResult,
     between,
+    current,
     get_visible,
     matching,
     page,
     upsert_record,
-    visible,
+    utcnow,
 )
 from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +64,27 @@ async def upsert_job_seeker(
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
+async def mark_placed(
+    session: AsyncSession, *, principal: Principal, job_seeker_id: uuid.UUID
+) -> None:
+    """A placement names this job seeker: their status becomes ``placed`` (a new revision and
+    its event, the caller commits). A withdrawn or already placed job seeker stays as it is."""
+    row = await session.scalar(
+        sa.select(JobSeeker)
+        .where(sa.inspect(JobSeeker).columns.id == job_seeker_id, *current(JobSeeker))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None or row.status == "placed":
+        return
+    trail.note_write(session, row, principal=principal, previous_revision=row.revision)
+    row.status = "placed"
+    row.revision += 1
+    row.updated_at = utcnow()
+    await session.flush()
+    await enqueue(session, outbox, _event(JobSeekerUpdatedV1, row))
+
+
 def _event(
     cls: type[JobSeekerRegisteredV1] | type[JobSeekerUpdatedV1], row: JobSeeker
 ) -> JobSeekerRegisteredV1 | JobSeekerUpdatedV1:
@@ -94,24 +118,18 @@ async def list_job_seekers(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     status: str | None,
     registered_from: date | None,
     registered_to: date | None,
-    external_id: str | None,
     person_ref: str | None = None,
-    limit: int,
-    offset: int,
 ) -> Page[JobSeekerPublic]:
-    """Job seekers of the caller's regions, newest registrations first."""
+    """Job seekers of the caller's regions, in the sync order."""
     columns = sa.inspect(JobSeeker).columns
     where = [
-        *visible(JobSeeker, principal),
         *matching(
             JobSeeker,
-            region_code=region_code,
             status=status,
-            external_id=external_id,
             person_ref=person_ref,
         ),
         *between(columns.registered_at, registered_from, registered_to),
@@ -119,9 +137,8 @@ async def list_job_seekers(
     return await page(
         session,
         JobSeeker,
+        listing=listing,
+        principal=principal,
         where=where,
-        order_by=[columns.registered_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=to_public,
     )

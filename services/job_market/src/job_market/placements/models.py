@@ -13,7 +13,7 @@ from typing import Literal
 import sqlalchemy as sa
 from pydantic import field_validator
 from shared.input import MAX_INT, STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from shared.types import CountryCode, KbjiCode, Nib
 from sqlmodel import Field, SQLModel
 
@@ -58,16 +58,14 @@ class PlacementCreate(PlacementBase):
         return value
 
 
-class PlacementPublic(PlacementBase):
+class PlacementPublic(RecordPublic, PlacementBase):
     """A placement as read back."""
 
-    id: uuid.UUID
     job_seeker_id: uuid.UUID | None = Field(
         description="The job seeker in this client's regions; null for AKAD/AKAN placements "
         "of workers registered elsewhere"
     )
     vacancy_id: uuid.UUID | None
-    revision: int
 
 
 class Placement(Base, RecordFields, PlacementBase, table=True):
@@ -75,6 +73,7 @@ class Placement(Base, RecordFields, PlacementBase, table=True):
 
     __tablename__ = "placements"
     __table_args__ = (
+        *record_indexes("placements"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_placements_region_placed", "region_code", "placed_at"),
     )

@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryText, region_filter
+from shared.events.job_market import PlacementWithdrawnV1
+from shared.listing import Listing
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
 from shared.service import answer_write
@@ -35,6 +36,7 @@ ENTITY = Entity(
     table=Placement,
     check=service.check_placement,
     upsert=service.upsert_placement,
+    withdrawn=PlacementWithdrawnV1,
     example={
         "external_id": "PNP-2026-0007",
         "nik": EXAMPLE_NIK,
@@ -84,14 +86,10 @@ async def list_placements(
     session: SessionDep,
     listing: Annotated[Listing, Depends()],
     mechanism: Literal["AKL", "AKAD", "AKAN"] | None = None,
-    external_id: QueryText = None,
 ) -> Page[PlacementPublic]:
     return await service.list_placements(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         mechanism=mechanism,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

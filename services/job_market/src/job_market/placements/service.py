@@ -15,11 +15,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.job_market import PlacementRecordedV2, PlacementUpdatedV2
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
     WriteResult,
+    current,
     get_visible,
     matching,
     page,
@@ -31,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
 from job_market.job_seekers.models import JobSeeker
+from job_market.job_seekers.service import mark_placed
 from job_market.placements.models import Placement, PlacementCreate, PlacementPublic
 from job_market.vacancies.models import Vacancy
 
@@ -61,7 +64,9 @@ async def check_placement(rules: Rules) -> PlacementChecks | None:
         columns = sa.inspect(Vacancy).columns
         vacancy_id = await rules.session.scalar(
             sa.select(columns.id).where(
-                columns.source_client == rules.principal.client_id, columns.external_id == vacancy
+                columns.source_client == rules.principal.client_id,
+                columns.external_id == vacancy,
+                *current(Vacancy),
             )
         )
         if vacancy_id is None:
@@ -81,7 +86,7 @@ async def _job_seeker_id(
     columns = sa.inspect(JobSeeker).columns
     found: uuid.UUID | None = await session.scalar(
         sa.select(columns.id)
-        .where(columns.person_ref == ref, *visible(JobSeeker, principal))
+        .where(columns.person_ref == ref, *visible(JobSeeker, principal), *current(JobSeeker))
         .order_by((columns.region_code == region).desc(), columns.registered_at.desc())
         .limit(1)
     )
@@ -116,6 +121,8 @@ async def upsert_placement(
             mechanism=row.mechanism,
         )
         await enqueue(session, outbox, event)
+        if row.job_seeker_id is not None:
+            await mark_placed(session, principal=principal, job_seeker_id=row.job_seeker_id)
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
@@ -135,25 +142,17 @@ async def list_placements(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     mechanism: str | None,
-    external_id: str | None,
-    limit: int,
-    offset: int,
 ) -> Page[PlacementPublic]:
-    """Placements of the caller's regions, newest first."""
-    columns = sa.inspect(Placement).columns
+    """Placements of the caller's regions, in the sync order."""
     return await page(
         session,
         Placement,
+        listing=listing,
+        principal=principal,
         where=[
-            *visible(Placement, principal),
-            *matching(
-                Placement, region_code=region_code, mechanism=mechanism, external_id=external_id
-            ),
+            *matching(Placement, mechanism=mechanism),
         ],
-        order_by=[columns.placed_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=to_public,
     )

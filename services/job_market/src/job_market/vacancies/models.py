@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
 from shared.input import MAX_INT, STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from shared.types import KbjiCode, KbliCode, Nib
 from sqlmodel import Field, SQLModel
 
@@ -75,11 +74,8 @@ class VacancyCreate(VacancyBase):
         return value
 
 
-class VacancyPublic(VacancyBase):
+class VacancyPublic(RecordPublic, VacancyBase):
     """A vacancy as read back."""
-
-    id: uuid.UUID
-    revision: int
 
 
 class Vacancy(Base, RecordFields, VacancyBase, table=True):
@@ -87,6 +83,7 @@ class Vacancy(Base, RecordFields, VacancyBase, table=True):
 
     __tablename__ = "vacancies"
     __table_args__ = (
+        *record_indexes("vacancies"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_vacancies_region_posted", "region_code", "posted_at"),
     )

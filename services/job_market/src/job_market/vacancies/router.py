@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryText, region_filter
+from shared.events.job_market import VacancyWithdrawnV1
+from shared.listing import Listing
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, check_region, checked_by
 from shared.service import answer_write
@@ -32,6 +33,7 @@ ENTITY = Entity(
     table=Vacancy,
     check=check_region,
     upsert=service.upsert_vacancy,
+    withdrawn=VacancyWithdrawnV1,
     example={
         "external_id": "LOW-2026-0042",
         "employer_nib": "9120001234567",
@@ -83,14 +85,10 @@ async def list_vacancies(
     session: SessionDep,
     listing: Annotated[Listing, Depends()],
     status: Literal["open", "closed"] | None = None,
-    external_id: QueryText = None,
 ) -> Page[VacancyPublic]:
     return await service.list_vacancies(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         status=status,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

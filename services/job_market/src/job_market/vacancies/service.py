@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.job_market import VacancyPostedV1, VacancyUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
@@ -16,7 +16,6 @@ from shared.records import (
     matching,
     page,
     upsert_record,
-    visible,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,23 +63,17 @@ async def list_vacancies(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     status: str | None,
-    external_id: str | None,
-    limit: int,
-    offset: int,
 ) -> Page[VacancyPublic]:
-    """Vacancies of the caller's regions, newest first."""
-    columns = sa.inspect(Vacancy).columns
+    """Vacancies of the caller's regions, in the sync order."""
     return await page(
         session,
         Vacancy,
+        listing=listing,
+        principal=principal,
         where=[
-            *visible(Vacancy, principal),
-            *matching(Vacancy, region_code=region_code, status=status, external_id=external_id),
+            *matching(Vacancy, status=status),
         ],
-        order_by=[columns.posted_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=VacancyPublic.model_validate,
     )

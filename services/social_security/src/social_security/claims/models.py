@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from shared.events.social_security import Program
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from sqlmodel import Field, SQLModel
 
 from social_security.db import Base
@@ -50,13 +50,11 @@ class ClaimCreate(ClaimBase):
         return value
 
 
-class ClaimPublic(ClaimBase):
+class ClaimPublic(RecordPublic, ClaimBase):
     """A claim as read back."""
 
-    id: uuid.UUID
     membership_id: uuid.UUID
     region_code: str
-    revision: int
 
 
 class Claim(Base, RecordFields, ClaimBase, table=True):
@@ -64,6 +62,7 @@ class Claim(Base, RecordFields, ClaimBase, table=True):
 
     __tablename__ = "claims"
     __table_args__ = (
+        *record_indexes("claims"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_claims_region_claimed", "region_code", "claimed_at"),
     )

@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.social_security import ClaimWithdrawnV1
+from shared.listing import Listing, QueryDate
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
 from shared.service import answer_write
@@ -33,6 +34,7 @@ ENTITY = Entity(
     table=Claim,
     check=service.check_claim,
     upsert=service.upsert_claim,
+    withdrawn=ClaimWithdrawnV1,
     example={
         "external_id": "KLM-2026-000451",
         "membership_external_id": "KPJ-26031234567",
@@ -82,18 +84,14 @@ async def list_claims(
     membership_id: uuid.UUID | None = None,
     claimed_from: QueryDate = None,
     claimed_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[ClaimPublic]:
     return await service.list_claims(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         status=status,
         program=program,
         membership_id=membership_id,
         claimed_from=claimed_from,
         claimed_to=claimed_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

@@ -12,18 +12,19 @@ from datetime import date
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.social_security import ClaimSubmittedV1, ClaimUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
     WriteResult,
     between,
+    current,
     get_visible,
     matching,
     page,
     upsert_record,
     utcnow,
-    visible,
 )
 from shared.rules import Rules, allow_region
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +43,9 @@ async def check_claim(rules: Rules) -> Membership | None:
     columns = sa.inspect(Membership).columns
     membership: Membership | None = await rules.session.scalar(
         sa.select(Membership).where(
-            columns.source_client == rules.principal.client_id, columns.external_id == external_id
+            columns.source_client == rules.principal.client_id,
+            columns.external_id == external_id,
+            *current(Membership),
         )
     )
     if membership is None:
@@ -139,36 +142,29 @@ async def list_claims(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     status: str | None,
     program: str | None,
     membership_id: uuid.UUID | None,
     claimed_from: date | None,
     claimed_to: date | None,
-    external_id: str | None,
-    limit: int,
-    offset: int,
 ) -> Page[ClaimPublic]:
-    """Claims of the caller's regions, newest first."""
+    """Claims of the caller's regions, in the sync order."""
     columns = sa.inspect(Claim).columns
     where = [
-        *visible(Claim, principal),
         *matching(
             Claim,
-            region_code=region_code,
             status=status,
             program=program,
             membership_id=membership_id,
-            external_id=external_id,
         ),
         *between(columns.claimed_at, claimed_from, claimed_to),
     ]
     return await page(
         session,
         Claim,
+        listing=listing,
+        principal=principal,
         where=where,
-        order_by=[columns.claimed_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=to_public,
     )

@@ -8,7 +8,6 @@ member's card number, the NPP the employer's BPJS number.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Literal
 
@@ -18,7 +17,7 @@ from shared.crypto import EncryptedText
 from shared.events.social_security import Program
 from shared.identifiers import Sex
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from shared.types import Kpj, Nib, Npp
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -93,11 +92,8 @@ class MembershipCreate(MembershipBase):
         return value
 
 
-class MembershipPublic(MembershipBase):
+class MembershipPublic(RecordPublic, MembershipBase):
     """A membership as read back: no part of the NIK."""
-
-    id: uuid.UUID
-    revision: int
 
 
 class Membership(Base, RecordFields, MembershipBase, table=True):
@@ -105,6 +101,7 @@ class Membership(Base, RecordFields, MembershipBase, table=True):
 
     __tablename__ = "memberships"
     __table_args__ = (
+        *record_indexes("memberships"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_memberships_region_started", "region_code", "started_at"),
     )

@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.social_security import MembershipWithdrawnV1
+from shared.listing import Listing, QueryDate
 from shared.persons import NikSearch, searched_person_ref
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
@@ -37,6 +38,7 @@ ENTITY = Entity(
     table=Membership,
     check=service.check_membership,
     upsert=service.upsert_membership,
+    withdrawn=MembershipWithdrawnV1,
     example={
         "external_id": "KPJ-26031234567",
         "nik": EXAMPLE_NIK,
@@ -90,15 +92,12 @@ async def search_memberships(
         session,
         principal=principal,
         person_ref=searched_person_ref(search, secret=request.app.state.settings.person_ref_secret),
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         status=None,
         program=None,
         employer_nib=None,
         started_from=None,
         started_to=None,
-        external_id=None,
-        limit=listing.limit,
-        offset=listing.offset,
     )
 
 
@@ -122,18 +121,14 @@ async def list_memberships(
     employer_nib: Annotated[str | None, Query(pattern=r"^\d{13}$")] = None,
     started_from: QueryDate = None,
     started_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[MembershipPublic]:
     return await service.list_memberships(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         status=status,
         program=program,
         employer_nib=employer_nib,
         started_from=started_from,
         started_to=started_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.social_security import MembershipRegisteredV1, MembershipUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
@@ -19,7 +20,6 @@ from shared.records import (
     matching,
     page,
     upsert_record,
-    visible,
 )
 from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,27 +101,21 @@ async def list_memberships(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     status: str | None,
     program: str | None,
     employer_nib: str | None,
     started_from: date | None,
     started_to: date | None,
-    external_id: str | None,
     person_ref: str | None = None,
-    limit: int,
-    offset: int,
 ) -> Page[MembershipPublic]:
-    """Memberships of the caller's regions, newest starts first."""
+    """Memberships of the caller's regions, in the sync order."""
     columns = sa.inspect(Membership).columns
     where = [
-        *visible(Membership, principal),
         *matching(
             Membership,
-            region_code=region_code,
             status=status,
             employer_nib=employer_nib,
-            external_id=external_id,
             person_ref=person_ref,
         ),
         *between(columns.started_at, started_from, started_to),
@@ -131,9 +125,8 @@ async def list_memberships(
     return await page(
         session,
         Membership,
+        listing=listing,
+        principal=principal,
         where=where,
-        order_by=[columns.started_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=to_public,
     )

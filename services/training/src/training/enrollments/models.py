@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
 from shared.crypto import EncryptedText
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from sqlmodel import Field, SQLModel
 
 from training.db import Base
@@ -126,13 +126,11 @@ class EnrollmentCreate(EnrollmentBase):
         return value
 
 
-class EnrollmentPublic(EnrollmentBase):
+class EnrollmentPublic(RecordPublic, EnrollmentBase):
     """An enrolment as read back: no part of the NIK, the region is the program's."""
 
-    id: uuid.UUID
     program_id: uuid.UUID
     region_code: str
-    revision: int
 
 
 class Enrollment(Base, RecordFields, EnrollmentBase, table=True):
@@ -140,6 +138,7 @@ class Enrollment(Base, RecordFields, EnrollmentBase, table=True):
 
     __tablename__ = "enrollments"
     __table_args__ = (
+        *record_indexes("enrollments"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_enrollments_region_enrolled", "region_code", "enrolled_at"),
     )

@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import EXAMPLE_NIK, Entity
 from shared.errors import PROBLEM_RESPONSES, Problem, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.training import EnrollmentWithdrawnV1
+from shared.listing import Listing, QueryDate
 from shared.persons import NikSearch, searched_person_ref
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, checked_by
@@ -35,6 +36,7 @@ ENTITY = Entity(
     table=Enrollment,
     check=service.check_enrollment,
     upsert=service.upsert_enrollment,
+    withdrawn=EnrollmentWithdrawnV1,
     example={
         "external_id": "PST-2026-0311",
         "program_external_id": "PLT-2026-011",
@@ -95,15 +97,12 @@ async def search_enrollments(
         session,
         principal=principal,
         person_ref=searched_person_ref(search, secret=request.app.state.settings.person_ref_secret),
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         program_id=None,
         status=None,
         certified=None,
         enrolled_from=None,
         enrolled_to=None,
-        external_id=None,
-        limit=listing.limit,
-        offset=listing.offset,
     )
 
 
@@ -127,18 +126,14 @@ async def list_enrollments(
     certified: bool | None = None,
     enrolled_from: QueryDate = None,
     enrolled_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[EnrollmentPublic]:
     return await service.list_enrollments(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         program_id=program_id,
         status=status,
         certified=certified,
         enrolled_from=enrolled_from,
         enrolled_to=enrolled_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

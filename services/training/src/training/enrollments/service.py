@@ -11,18 +11,19 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.errors import ProblemError, field_error
 from shared.events.training import EnrollmentRecordedV1, EnrollmentUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
     WriteResult,
     between,
+    current,
     get_visible,
     matching,
     page,
     upsert_record,
     utcnow,
-    visible,
 )
 from shared.rules import Person, Rules, allow_region
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,6 +103,7 @@ async def _program(rules: Rules) -> Program | None:
         .where(
             columns.source_client == rules.principal.client_id,
             columns.external_id == external_id,
+            *current(Program),
         )
         .with_for_update()
     )
@@ -176,28 +178,22 @@ async def list_enrollments(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     program_id: uuid.UUID | None,
     status: str | None,
     certified: bool | None,
     enrolled_from: date | None,
     enrolled_to: date | None,
-    external_id: str | None,
     person_ref: str | None = None,
-    limit: int,
-    offset: int,
 ) -> Page[EnrollmentPublic]:
-    """Enrolments of the caller's regions, newest first."""
+    """Enrolments of the caller's regions, in the sync order."""
     columns = sa.inspect(Enrollment).columns
     where = [
-        *visible(Enrollment, principal),
         *matching(
             Enrollment,
-            region_code=region_code,
             program_id=program_id,
             status=status,
             certified=certified,
-            external_id=external_id,
             person_ref=person_ref,
         ),
         *between(columns.enrolled_at, enrolled_from, enrolled_to),
@@ -205,9 +201,8 @@ async def list_enrollments(
     return await page(
         session,
         Enrollment,
+        listing=listing,
+        principal=principal,
         where=where,
-        order_by=[columns.enrolled_at.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=to_public,
     )

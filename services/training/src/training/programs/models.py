@@ -7,14 +7,13 @@ COMPANY (in-house training), OTHER. Hours are counted in JP (jam pelajaran, less
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationInfo, field_validator
 from shared.input import STRICT_INPUT, ExternalId, IsoDate, RegionCode, Text
-from shared.records import RecordFields
+from shared.records import RecordFields, RecordPublic, record_indexes
 from sqlmodel import Field, SQLModel
 
 from training.db import Base
@@ -61,11 +60,8 @@ class ProgramCreate(ProgramBase):
         return value
 
 
-class ProgramPublic(ProgramBase):
+class ProgramPublic(RecordPublic, ProgramBase):
     """A program as read back."""
-
-    id: uuid.UUID
-    revision: int
 
 
 class Program(Base, RecordFields, ProgramBase, table=True):
@@ -73,6 +69,7 @@ class Program(Base, RecordFields, ProgramBase, table=True):
 
     __tablename__ = "programs"
     __table_args__ = (
+        *record_indexes("programs"),
         sa.UniqueConstraint("source_client", "external_id"),
         sa.Index("ix_programs_region_start", "region_code", "start_date"),
     )

@@ -10,7 +10,8 @@ from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
 from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
-from shared.listing import Listing, QueryDate, QueryText, region_filter
+from shared.events.training import ProgramWithdrawnV1
+from shared.listing import Listing, QueryDate, QueryText
 from shared.records import UPSERT_RESPONSES, Page, WriteResult
 from shared.rules import Checked, check_region, checked_by
 from shared.service import answer_write
@@ -32,6 +33,7 @@ ENTITY = Entity(
     table=Program,
     check=check_region,
     upsert=service.upsert_program,
+    withdrawn=ProgramWithdrawnV1,
     example={
         "external_id": "PLT-2026-011",
         "name": "Pelatihan Juru Las SMAW 3G",
@@ -86,17 +88,13 @@ async def list_programs(
     vocational_field: QueryText = None,
     starts_from: QueryDate = None,
     starts_to: QueryDate = None,
-    external_id: QueryText = None,
 ) -> Page[ProgramPublic]:
     return await service.list_programs(
         session,
         principal=principal,
-        region_code=region_filter(listing.region_code),
+        listing=listing,
         provider_type=provider_type,
         vocational_field=vocational_field,
         starts_from=starts_from,
         starts_to=starts_to,
-        external_id=external_id,
-        limit=listing.limit,
-        offset=listing.offset,
     )

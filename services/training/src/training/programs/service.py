@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.training import ProgramCreatedV1, ProgramUpdatedV1
+from shared.listing import Listing
 from shared.outbox import enqueue
 from shared.records import (
     Change,
@@ -18,7 +19,6 @@ from shared.records import (
     matching,
     page,
     upsert_record,
-    visible,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,34 +67,27 @@ async def list_programs(
     session: AsyncSession,
     *,
     principal: Principal,
-    region_code: str | None,
+    listing: Listing,
     provider_type: str | None,
     vocational_field: str | None,
     starts_from: date | None,
     starts_to: date | None,
-    external_id: str | None,
-    limit: int,
-    offset: int,
 ) -> Page[ProgramPublic]:
-    """Programs of the caller's regions, latest start first."""
+    """Programs of the caller's regions, in the sync order."""
     columns = sa.inspect(Program).columns
     where = [
-        *visible(Program, principal),
         *matching(
             Program,
-            region_code=region_code,
             provider_type=provider_type,
             vocational_field=vocational_field,
-            external_id=external_id,
         ),
         *between(columns.start_date, starts_from, starts_to),
     ]
     return await page(
         session,
         Program,
+        listing=listing,
+        principal=principal,
         where=where,
-        order_by=[columns.start_date.desc(), columns.id],
-        limit=limit,
-        offset=offset,
         convert=ProgramPublic.model_validate,
     )

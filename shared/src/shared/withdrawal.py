@@ -1,0 +1,69 @@
+"""Retraction: ``DELETE {collection}/{id}`` for every declared entity.
+
+(No ``from __future__ import annotations``: the endpoints are built inside a function and their
+annotations must be objects FastAPI can read, as in ``shared.imports.router``.)
+"""
+
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from shared.auth import Principal, RequireScope
+from shared.db import SessionDep
+from shared.entities import Entity
+from shared.errors import PROBLEM_RESPONSES, ProblemError
+from shared.outbox import wake_relay
+from shared.records import withdraw_record
+
+
+def withdrawal_router(*, entities: Sequence[Entity[Any]], outbox: sa.Table) -> APIRouter:
+    """``DELETE {collection}/{id}`` for each of ``entities``: the sender withdraws its record.
+
+    204 whether or not it was already withdrawn; 404 when the caller's regions hold no such
+    record; 403 when another client sent it. The record stays readable by id with its
+    ``withdrawn_at``; sending its ``external_id`` again revives it.
+    """
+    router = APIRouter()
+    for entity in entities:
+        router.add_api_route(
+            entity.path + "/{record_id:uuid}",
+            _withdraw_endpoint(entity, outbox),
+            methods=["DELETE"],
+            status_code=status.HTTP_204_NO_CONTENT,
+            response_class=Response,
+            responses=PROBLEM_RESPONSES,
+            summary=f"Withdraw a record of {entity.collection} (indicators stop counting it)",
+            tags=[f"{entity.domain}: {entity.collection.replace('-', ' ')}"],
+        )
+    return router
+
+
+def _withdraw_endpoint(
+    entity: Entity[Any], outbox: sa.Table
+) -> Callable[..., Coroutine[Any, Any, Response]]:
+    columns = sa.inspect(entity.table).columns
+
+    async def withdraw(
+        record_id: uuid.UUID,
+        principal: Annotated[Principal, Depends(RequireScope(entity.write_scope))],
+        session: SessionDep,
+        request: Request,
+    ) -> Response:
+        found = await withdraw_record(
+            session,
+            entity.table,
+            principal=principal,
+            where=[columns.id == record_id],
+            outbox=outbox,
+            event=entity.withdrawn,
+        )
+        if found is None:
+            raise ProblemError(404, f"no {entity.collection} record {record_id} in your regions")
+        await session.commit()
+        wake_relay(request)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return withdraw
