@@ -36,6 +36,8 @@ INVENTORY: set[tuple[str, str]] = {
 }
 for _collection in ENTITY_ROUTES:
     INVENTORY |= {("post", _collection), ("get", _collection), ("get", _collection + "/{id}")}
+    # Issue 7: retraction of a record by its sender.
+    INVENTORY |= {("delete", _collection + "/{id}")}
     # Issue 7: import jobs of every entity (upload, template).
     INVENTORY |= {("post", _collection + "/imports"), ("get", _collection + "/imports/template")}
 for _domain in {path.split("/")[3] for path in ENTITY_ROUTES}:

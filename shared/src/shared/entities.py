@@ -62,6 +62,11 @@ class Entity(Generic[C]):
         return self.collection
 
     @property
+    def id_name(self) -> str:
+        """The path parameter naming one record (``job_seeker_id``), from its event types."""
+        return self.withdrawn.event_type.rsplit(".", 3)[-3] + "_id"
+
+    @property
     def path(self) -> str:
         """The collection's public path (``/api/v1/job-market/job-seekers``)."""
         return f"/api/v1/{self.domain}/{self.collection}"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
@@ -29,7 +29,7 @@ def withdrawal_router(*, entities: Sequence[Entity[Any]], outbox: sa.Table) -> A
     router = APIRouter()
     for entity in entities:
         router.add_api_route(
-            entity.path + "/{record_id:uuid}",
+            entity.path + f"/{{{entity.id_name}:uuid}}",
             _withdraw_endpoint(entity, outbox),
             methods=["DELETE"],
             status_code=status.HTTP_204_NO_CONTENT,
@@ -47,7 +47,7 @@ def _withdraw_endpoint(
     columns = sa.inspect(entity.table).columns
 
     async def withdraw(
-        record_id: uuid.UUID,
+        record_id: Annotated[uuid.UUID, Path(alias=entity.id_name)],
         principal: Annotated[Principal, Depends(RequireScope(entity.write_scope))],
         session: SessionDep,
         request: Request,
