@@ -68,10 +68,12 @@ async def test_a_100k_row_import_survives_a_killed_service_and_counts_each_row_o
     await asyncio.to_thread(platform.restart, "job_market")
 
     async def status() -> str:
-        return str((await gateway.get(job_url, headers=headers)).json()["status"])
+        # A fresh token each time: the job may outlive one.
+        fresh = await auth("disnaker-8204")
+        return str((await gateway.get(job_url, headers=fresh)).json()["status"])
 
     assert await eventually(status, "done", timeout=900) == "done"
-    job = (await gateway.get(job_url, headers=headers)).json()
+    job = (await gateway.get(job_url, headers=await auth("disnaker-8204"))).json()
     assert job["summary"]["created"] == ROWS and job["summary"]["rejected"] == 0, job["summary"]
     assert job["progress"] == {"processed": ROWS, "total": ROWS}
     expected = before + ROWS

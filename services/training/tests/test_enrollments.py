@@ -294,7 +294,9 @@ async def test_listing_filters_by_program_status_and_certification(
     assert len(done.json()["items"]) == 2
     certified = await app_client.get(URL, headers=headers, params=params | {"certified": "true"})
     assert [i["external_id"] for i in certified.json()["items"]] == [bodies[3]["external_id"]]
-    first = await app_client.get(URL, headers=headers, params=params | {"limit": 3, "count": "true"})
+    first = await app_client.get(
+        URL, headers=headers, params=params | {"limit": 3, "count": "true"}
+    )
     assert len(first.json()["items"]) == 3 and first.json()["total"] == 4
     page = await app_client.get(first.json()["next"], headers=headers)
     assert len(page.json()["items"]) == 1 and page.json()["next"] is None

@@ -9,7 +9,7 @@ same rules and the same upsert.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.events.base import RecordWithdrawn
-from shared.records import RecordFields, WriteResult
+from shared.events.base import IntegrationEvent, RecordWithdrawn
+from shared.records import Change, RecordFields, WriteResult
 from shared.rules import Check
 
 C = TypeVar("C")
@@ -31,6 +31,17 @@ class Upsert(Protocol[C_contra]):
     def __call__(
         self, session: AsyncSession, *, principal: Principal, data: Any, checks: C_contra
     ) -> Awaitable[WriteResult]: ...
+
+
+@dataclass(frozen=True)
+class Flat(Generic[C_contra]):
+    """How a record whose write is its row and its event alone is written (no child rows, no
+    other record changed when it is created): import jobs then insert new records set-based."""
+
+    values: Callable[[Any, C_contra], dict[str, Any]]
+    """The row values of a checked record (``data``, the checks' findings), without the key."""
+    event: Callable[[Any, Change], IntegrationEvent]
+    """The event of a written row (any object with the row's attributes)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class Entity(Generic[C]):
     """A realistic record (the example row of the import templates; NIKs as a placeholder)."""
     key: str = "external_id"
     """The field that identifies a record of the caller (companies: ``nib``)."""
+    flat: Flat[C] | None = None
+    """Set when the record's write is ``flat``: its new records are imported set-based."""
 
     @property
     def name(self) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -31,6 +32,17 @@ from shared.kafka import KafkaAccess, make_consumer
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+"""Applies one event."""
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler applying many events of its types at once (one statement per table), for
+    events whose effect does not depend on their order (each keeps the newest revision)."""
+
+    apply: Callable[[AsyncSession, Sequence[CloudEvent]], Awaitable[None]]
+
+
 Verify = Callable[[str, CloudEvent], str | None]
 """``verify(topic, event)``: why the event must not be applied, or None when it may be."""
 
@@ -68,7 +80,7 @@ class IdempotentConsumer:
         kafka: KafkaAccess,
         topics: list[str],
         group_id: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler | Batched],
         on_applied: Callable[[], None] | None = None,
         verify: Verify | None = None,
     ) -> None:
@@ -115,56 +127,115 @@ class IdempotentConsumer:
         self._stopping = True
 
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """Apply records of one partition in one transaction, skipping those seen before."""
+        """Apply records of one partition in one transaction, skipping those seen before.
+
+        The batch's inbox rows go in with one statement; its events are applied by batched
+        handlers table by table (each handler keeps the newest revision per entity, so the
+        order between entities does not matter), the others one by one. When an event is
+        malformed, the batch is applied again event by event so that only that event is
+        rejected.
+        """
+        events = self._decoded(records)
         async with self._sessions() as session, session.begin():
-            for record in records:
-                await self._apply_one(session, record)
+            fresh = await self._into_inbox(session, events)
+            try:
+                async with session.begin_nested():
+                    await self._handle(session, fresh)
+            except (ValidationError, ValueError, KeyError):
+                for record, event in fresh:
+                    await self._apply_one(session, record, event)
+            else:
+                for _, event in fresh:
+                    CONSUMED.labels(event.type).inc()
         if self._on_applied is not None:
             self._on_applied()
 
-    async def _apply_one(self, session: AsyncSession, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            event = CloudEvent.from_bytes(record.value or b"")
-        except ValidationError as exc:
-            REJECTED.inc()
-            log.error("undecodable record %s@%s: %s", record.topic, record.offset, _reason(exc))
-            return
-        if self._verify is not None:
-            problem = self._verify(record.topic, event)
-            if problem is not None:
+    def _decoded(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]]:
+        """The records' events, each once (by id), without the undecodable and the refused."""
+        events: dict[str, tuple[ConsumerRecord[bytes, bytes], CloudEvent]] = {}
+        for record in records:
+            try:
+                event = CloudEvent.from_bytes(record.value or b"")
+            except ValidationError as exc:
                 REJECTED.inc()
-                log.error(
-                    "event %s@%s:%s refused: %s",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    problem,
-                )
-                return
-        handler = self._handlers.get(event.type)
-        status = "applied" if handler else "ignored"
-        row = {
-            "event_id": event.id,
-            "event_type": event.type,
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "status": status,
-        }
-        inserted = await session.scalar(
-            insert(self._inbox)
-            .values(**row)
-            .on_conflict_do_nothing()
-            .returning(self._inbox.c.event_id)
+                log.error("undecodable record %s@%s: %s", record.topic, record.offset, _reason(exc))
+                continue
+            if self._verify is not None:
+                problem = self._verify(record.topic, event)
+                if problem is not None:
+                    REJECTED.inc()
+                    log.error(
+                        "event %s@%s:%s refused: %s",
+                        record.topic,
+                        record.partition,
+                        record.offset,
+                        problem,
+                    )
+                    continue
+            if event.id in events:
+                DUPLICATES.inc()
+                continue
+            events[event.id] = (record, event)
+        return list(events.values())
+
+    async def _into_inbox(
+        self,
+        session: AsyncSession,
+        events: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]],
+    ) -> list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]]:
+        """Record the events in the inbox (one statement): those not seen before, to apply."""
+        if not events:
+            return []
+        rows = [
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "status": "applied" if event.type in self._handlers else "ignored",
+            }
+            for record, event in events
+        ]
+        inserted = set(
+            await session.scalars(
+                insert(self._inbox)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(self._inbox.c.event_id)
+            )
         )
-        if inserted is None:
-            DUPLICATES.inc()
-            return
-        if handler is None:
-            return
+        DUPLICATES.inc(len(events) - len(inserted))
+        return [(r, e) for r, e in events if e.id in inserted and e.type in self._handlers]
+
+    async def _handle(
+        self,
+        session: AsyncSession,
+        events: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]],
+    ) -> None:
+        """Apply events: batched handlers once per batch, the others one by one in order."""
+        batches: dict[int, tuple[Batched, list[CloudEvent]]] = {}
+        for _, event in events:
+            handler = self._handlers[event.type]
+            if isinstance(handler, Batched):
+                batches.setdefault(id(handler), (handler, []))[1].append(event)
+            else:
+                await handler(session, event)
+        for handler, batch in batches.values():
+            await handler.apply(session, batch)
+
+    async def _apply_one(
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord[bytes, bytes],
+        event: CloudEvent,
+    ) -> None:
+        """Apply one event in its own savepoint; a malformed one is marked rejected."""
         try:
             async with session.begin_nested():
-                await handler(session, event)
+                await self._handle(session, [(record, event)])
         except (ValidationError, ValueError, KeyError) as exc:
             # A malformed event must not block the partition: record why and go on.
             REJECTED.inc()
@@ -188,4 +259,4 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-__all__ = ["Handler", "IdempotentConsumer", "Verify", "inbox_table"]
+__all__ = ["Batched", "Handler", "IdempotentConsumer", "Verify", "inbox_table"]

@@ -19,6 +19,7 @@ import enum
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -148,6 +149,41 @@ async def upsert_record(
     row.updated_at = utcnow()
     await session.flush()
     return row, Change.UPDATED
+
+
+async def insert_new(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    principal: Principal,
+    records: Sequence[tuple[str, dict[str, Any]]],
+) -> dict[str, SimpleNamespace]:
+    """Insert the caller's new records, ``(external_id, values)`` each, in one statement (no
+    commit): the rows inserted by external id, with ``id`` and ``revision`` 1. A record that
+    another request inserted meanwhile is left out (its upsert will update it instead)."""
+    table = sa.inspect(model).local_table
+    now = utcnow()
+    rows = {
+        key: {
+            **values,
+            "id": uuid.uuid4(),
+            "source_client": principal.client_id,
+            "external_id": key,
+            "revision": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for key, values in records
+    }
+    if not rows:
+        return {}
+    inserted = await session.execute(
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
+        .returning(table.c.external_id),
+        list(rows.values()),
+    )
+    return {key: SimpleNamespace(**rows[key]) for key in inserted.scalars()}
 
 
 async def _locked(session: AsyncSession, model: type[R], key: tuple[Any, ...]) -> R | None:

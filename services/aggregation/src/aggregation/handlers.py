@@ -7,7 +7,7 @@ inspection or an accident, its findings or victims as a whole). A withdrawal rem
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from shared.events import CloudEvent, IntegrationEvent
@@ -63,13 +63,13 @@ from shared.events.training import (
     ProgramUpdatedV1,
     ProgramWithdrawnV1,
 )
-from shared.inbox import Handler
+from shared.inbox import Batched, Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.projections.service import (
-    upsert_snapshot,
     upsert_snapshot_with_children,
-    withdraw_snapshot,
+    upsert_snapshots,
+    withdraw_snapshots,
 )
 from aggregation.projections.tables import (
     accident_victims,
@@ -87,24 +87,24 @@ from aggregation.projections.tables import (
 )
 
 
-def _withdraw(table: sa.Table) -> Handler:
-    """A handler removing a withdrawn entity of one kind from ``table``."""
+def _withdraw(table: sa.Table) -> Batched:
+    """A handler removing withdrawn entities of one kind from ``table``."""
 
-    async def withdraw(session: AsyncSession, event: CloudEvent) -> None:
-        await withdraw_snapshot(
-            session, table=table, event=RecordWithdrawn.model_validate(event.data)
-        )
+    async def withdraw(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        withdrawn = [RecordWithdrawn.model_validate(e.data) for e in events]
+        await withdraw_snapshots(session, table=table, events=withdrawn)
 
-    return withdraw
+    return Batched(withdraw)
 
 
-def _project(state: type[IntegrationEvent], table: sa.Table) -> Handler:
-    """A handler keeping the newest snapshot of one entity kind in ``table``."""
+def _project(state: type[IntegrationEvent], table: sa.Table) -> Batched:
+    """A handler keeping the newest snapshot of each entity of one kind in ``table``."""
 
-    async def project(session: AsyncSession, event: CloudEvent) -> None:
-        await upsert_snapshot(session, table=table, snapshot=state.model_validate(event.data))
+    async def project(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        snapshots = [state.model_validate(e.data) for e in events]
+        await upsert_snapshots(session, table=table, snapshots=snapshots)
 
-    return project
+    return Batched(project)
 
 
 project_job_seeker = _project(JobSeekerState, job_seekers)
@@ -147,7 +147,7 @@ async def project_accident(session: AsyncSession, event: CloudEvent) -> None:
     )
 
 
-HANDLERS: Mapping[str, Handler] = {
+HANDLERS: Mapping[str, Handler | Batched] = {
     # Job market
     JobSeekerRegisteredV1.event_type: project_job_seeker,
     JobSeekerUpdatedV1.event_type: project_job_seeker,

@@ -116,6 +116,32 @@ def note_write(
     )
 
 
+def note_created(
+    session: AsyncSession,
+    model: type[Any],
+    rows: Iterable[tuple[uuid.UUID, str | None]],
+    *,
+    principal: Principal,
+) -> None:
+    """Audit the creation of ``model`` records (``(id, region_code)`` each) at commit."""
+    entity = _audited(session, model, reads=False)
+    if entity is None:
+        return
+    regions, request_id = ",".join(sorted(principal.regions)), context.request_id()
+    _pending(session).extend(
+        _Entry(
+            client_id=principal.client_id,
+            regions=regions,
+            entity=entity,
+            request_id=request_id,
+            action=Action.CREATE,
+            record_id=record_id,
+            region_code=region_code,
+        )
+        for record_id, region_code in rows
+    )
+
+
 def note_withdrawal(session: AsyncSession, row: Any, *, principal: Principal) -> None:
     """Audit the withdrawal of ``row`` when its transaction commits."""
     entity = _audited(session, type(row), reads=False)

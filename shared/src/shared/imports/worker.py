@@ -43,7 +43,8 @@ from shared.entities import Entity
 from shared.errors import DATABASE_UNAVAILABLE, ProblemError, schema_error, sqlstate
 from shared.imports.jobs import FINISHED, Conflict, Status, principal_of, unseal
 from shared.imports.table import ImportTables
-from shared.records import utcnow, withdraw_record
+from shared.outbox import enqueue_all
+from shared.records import Change, insert_new, utcnow, withdraw_record
 from shared.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,15 @@ class Outcome:
 
     counts: Counter[str] = field(default_factory=Counter)
     conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A record that passed its validation and rule checks, ready to write."""
+
+    record: Staged
+    data: Any
+    findings: Any
 
 
 class _Refused(Exception):
@@ -290,39 +300,42 @@ class ImportWorker:
         refused: Mapping[int, list[Conflict]],
     ) -> Outcome:
         outcome = Outcome()
+        checked: list[_Checked] = []
         for record in records:
             if record.superseded:
                 continue  # counted when the file was staged
             conflicts = refused.get(record.index)
-            change = REJECTED
-            if conflicts is None:
-                change, conflicts = await self._apply(session, job, record)
+            if conflicts is None and record.payload is None:
+                conflicts = [_conflict(record, None, record.problem or "unreadable", "malformed")]
+            if conflicts is not None:
+                outcome.counts[REJECTED] += 1
+                outcome.conflicts += conflicts
+                continue
+            body = unseal(record.payload or "")
+            if job.mode == "withdraw":
+                change, conflicts = await self._withdraw(session, job, record, body)
+            else:
+                found = await self._checked(session, job, record, body)
+                if isinstance(found, _Checked):
+                    checked.append(found)
+                    continue
+                change, conflicts = REJECTED, found
             outcome.counts[change] += 1
             outcome.conflicts += conflicts
+        created = await self._insert_new(session, job, checked)
+        for item in checked:
+            change = (
+                "created"
+                if item.record.index in created
+                else await self._upsert(session, job, item)
+            )
+            outcome.counts[change] += 1
         return outcome
 
-    async def _apply(
-        self, session: AsyncSession, job: _Job, record: Staged
-    ) -> tuple[str, list[Conflict]]:
-        """Validate, check and upsert one record: what it changed, or its conflicts."""
-
-        def conflict(field: str | None, detail: str, code: str) -> Conflict:
-            return Conflict(
-                index=record.index,
-                external_id=record.external_id,
-                field=field,
-                pointer="#/" + field.replace(".", "/") if field else "#",
-                code=code,
-                detail=detail,
-            )
-
-        if record.payload is None:
-            return REJECTED, [
-                conflict(None, record.problem or "the record could not be read", "malformed")
-            ]
-        body = unseal(record.payload)
-        if job.mode == "withdraw":
-            return await self._withdraw(session, job, record, body, conflict)
+    async def _checked(
+        self, session: AsyncSession, job: _Job, record: Staged, body: dict[str, Any]
+    ) -> _Checked | list[Conflict]:
+        """Validate and check one record: what its checks found, or its conflicts."""
         conflicts: list[Conflict] = []
         data: Any = None
         try:
@@ -330,49 +343,99 @@ class ImportWorker:
         except ValidationError as exc:
             for error in exc.errors():
                 found = schema_error(error)
-                conflicts.append(conflict(found.field, found.detail, str(error["type"])))
+                conflicts.append(_conflict(record, found.field, found.detail, str(error["type"])))
         rules = Rules(
             body=body, principal=job.principal, session=session, person_ref_secret=self._secret
         )
         try:
             findings = await job.entity.check(rules)
         except ProblemError as exc:
-            return REJECTED, [*conflicts, *self._problem_conflicts(exc, conflict)]
+            return [*conflicts, *_problem_conflicts(record, exc)]
         except sa_exc.DBAPIError as exc:
-            raise self._refusal(exc, record, conflict) from exc
+            raise _refusal(exc, record) from exc
         refused_fields = {c.field for c in conflicts}
         conflicts += [
-            conflict(e.field, e.detail, "rule")
+            _conflict(record, e.field, e.detail, "rule")
             for e in rules.errors
             if e.field not in refused_fields
         ]
         if conflicts or findings is None:
-            return REJECTED, conflicts or [
-                conflict(None, "the record could not be checked", "rule")
-            ]
+            return conflicts or [_conflict(record, None, "the record could not be checked", "rule")]
+        return _Checked(record=record, data=data, findings=findings)
+
+    async def _insert_new(
+        self, session: AsyncSession, job: _Job, checked: Sequence[_Checked]
+    ) -> set[int]:
+        """Insert the checked records new to the client set-based (one statement for the rows,
+        one for their events): the indexes of those inserted. Only for entities whose write is
+        its row and its event alone (``Entity.flat``); the others go record by record."""
+        flat, table = job.entity.flat, job.entity.table
+        if flat is None or self._outbox is None or not checked:
+            return set()
+        columns = sa.inspect(table).columns
+        keys = [c.record.external_id for c in checked]
+        existing = set(
+            await session.scalars(
+                sa.select(columns.external_id).where(
+                    columns.source_client == job.principal.client_id,
+                    columns.external_id.in_(keys),
+                )
+            )
+        )
+        new = [c for c in checked if c.record.external_id not in existing]
+        if not new:
+            return set()
+        try:
+            async with session.begin_nested():
+                rows = await insert_new(
+                    session,
+                    table,
+                    principal=job.principal,
+                    records=[
+                        (str(c.record.external_id), flat.values(c.data, c.findings)) for c in new
+                    ],
+                )
+                await enqueue_all(
+                    session,
+                    self._outbox,
+                    [flat.event(row, Change.CREATED) for row in rows.values()],
+                )
+        except sa_exc.DBAPIError as exc:
+            if isinstance(exc, DATABASE_UNAVAILABLE) and sqlstate(exc)[:2] not in {"22", "23"}:
+                raise
+            # A value the database refuses: each record on its own finds out which.
+            log.info("import chunk written record by record (SQLSTATE %s)", sqlstate(exc))
+            return set()
+        trail.note_created(
+            session,
+            table,
+            [(row.id, getattr(row, "region_code", None)) for row in rows.values()],
+            principal=job.principal,
+        )
+        return {c.record.index for c in new if c.record.external_id in rows}
+
+    async def _upsert(self, session: AsyncSession, job: _Job, item: _Checked) -> str:
+        """Write one checked record through its entity's upsert: what it changed."""
         try:
             result = await job.entity.upsert(
-                session, principal=job.principal, data=data, checks=findings
+                session, principal=job.principal, data=item.data, checks=item.findings
             )
         except ProblemError as exc:
-            raise _Refused(record.index, self._problem_conflicts(exc, conflict)) from exc
+            raise _Refused(item.record.index, _problem_conflicts(item.record, exc)) from exc
         except sa_exc.DBAPIError as exc:
-            raise self._refusal(exc, record, conflict) from exc
-        return result.change.value, []
+            raise _refusal(exc, item.record) from exc
+        return result.change.value
 
     async def _withdraw(
-        self,
-        session: AsyncSession,
-        job: _Job,
-        record: Staged,
-        body: Mapping[str, Any],
-        conflict: Callable[[str | None, str, str], Conflict],
+        self, session: AsyncSession, job: _Job, record: Staged, body: Mapping[str, Any]
     ) -> tuple[str, list[Conflict]]:
         """Withdraw the client's record the staged record names by its key."""
         entity, key = job.entity, job.entity.key
         if record.external_id is None:
             shown = "missing" if body.get(key) is None else "not a usable key"
-            return REJECTED, [conflict(key, f"{key} is {shown}: it names the record", "missing")]
+            return REJECTED, [
+                _conflict(record, key, f"{key} is {shown}: it names the record", "missing")
+            ]
         columns = sa.inspect(entity.table).columns
         if self._outbox is None:
             raise RuntimeError("withdrawing records needs the service's outbox")
@@ -389,39 +452,11 @@ class ImportWorker:
                 event=entity.withdrawn,
             )
         except sa_exc.DBAPIError as exc:
-            raise self._refusal(exc, record, conflict) from exc
+            raise _refusal(exc, record) from exc
         if found is None:
             detail = f"this client has no record with this {key} in its regions"
-            return REJECTED, [conflict(key, detail, "not_found")]
+            return REJECTED, [_conflict(record, key, detail, "not_found")]
         return ("withdrawn" if found[1] else "unchanged"), []
-
-    @staticmethod
-    def _problem_conflicts(
-        exc: ProblemError, conflict: Callable[[str | None, str, str], Conflict]
-    ) -> list[Conflict]:
-        code = exc.kind or str(exc.status)
-        if exc.errors:
-            return [conflict(e.field, e.detail, code) for e in exc.errors]
-        return [conflict(None, exc.detail, code)]
-
-    @staticmethod
-    def _refusal(
-        exc: sa_exc.DBAPIError,
-        record: Staged,
-        conflict: Callable[[str | None, str, str], Conflict],
-    ) -> Exception:
-        state = sqlstate(exc)
-        if isinstance(exc, DATABASE_UNAVAILABLE) and state[:2] not in {"22", "23"}:
-            return exc  # not the record's fault: the job resumes when the database is back
-        log.info("import record %s refused by the database (SQLSTATE %s)", record.index, state)
-        detail = (
-            "a value cannot be stored"
-            if state.startswith("22")
-            else "the record changed concurrently; send it again"
-            if state.startswith("23")
-            else "the database refused the record"
-        )
-        return _Refused(record.index, [conflict(None, detail, "database")])
 
     async def _records(
         self, session: AsyncSession, job_id: uuid.UUID, *, after: int
@@ -492,6 +527,41 @@ class ImportWorker:
                 sa.delete(self._tables.records).where(self._tables.records.c.job_id == job_id)
             )
             await session.commit()
+
+
+def _conflict(record: Staged, field: str | None, detail: str, code: str) -> Conflict:
+    return Conflict(
+        index=record.index,
+        external_id=record.external_id,
+        field=field,
+        pointer="#/" + field.replace(".", "/") if field else "#",
+        code=code,
+        detail=detail,
+    )
+
+
+def _problem_conflicts(record: Staged, exc: ProblemError) -> list[Conflict]:
+    code = exc.kind or str(exc.status)
+    if exc.errors:
+        return [_conflict(record, e.field, e.detail, code) for e in exc.errors]
+    return [_conflict(record, None, exc.detail, code)]
+
+
+def _refusal(exc: sa_exc.DBAPIError, record: Staged) -> Exception:
+    """What a database error on one record means: the record's conflict (``_Refused``), or
+    the error itself when the database is away (the job resumes when it is back)."""
+    state = sqlstate(exc)
+    if isinstance(exc, DATABASE_UNAVAILABLE) and state[:2] not in {"22", "23"}:
+        return exc
+    log.info("import record %s refused by the database (SQLSTATE %s)", record.index, state)
+    detail = (
+        "a value cannot be stored"
+        if state.startswith("22")
+        else "the record changed concurrently; send it again"
+        if state.startswith("23")
+        else "the database refused the record"
+    )
+    return _Refused(record.index, [_conflict(record, None, detail, "database")])
 
 
 def _lock_key(job_id: uuid.UUID) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -36,13 +38,23 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
 
 async def enqueue(session: AsyncSession, table: sa.Table, event: IntegrationEvent) -> None:
     """Add ``event`` to the outbox in the session's current transaction (no Kafka I/O)."""
+    await session.execute(sa.insert(table).values(**_row(event)))
+
+
+async def enqueue_all(
+    session: AsyncSession, table: sa.Table, events: Sequence[IntegrationEvent]
+) -> None:
+    """Add ``events`` to the outbox, in their order, with one statement (no Kafka I/O)."""
+    if events:
+        await session.execute(sa.insert(table), [_row(e) for e in events])
+
+
+def _row(event: IntegrationEvent) -> dict[str, Any]:
     envelope = event.to_cloudevent()
-    await session.execute(
-        sa.insert(table).values(
-            event_id=uuid.UUID(envelope.id),
-            event_type=envelope.type,
-            topic=event.topic,
-            key=envelope.subject,
-            payload=envelope.model_dump(mode="json", exclude_none=True),
-        )
-    )
+    return {
+        "event_id": uuid.UUID(envelope.id),
+        "event_type": envelope.type,
+        "topic": event.topic,
+        "key": envelope.subject,
+        "payload": envelope.model_dump(mode="json", exclude_none=True),
+    }

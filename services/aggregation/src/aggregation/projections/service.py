@@ -10,6 +10,7 @@ neither the parent nor its children.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,34 @@ def canonical_region(code: str) -> str:
     return canonical
 
 
+def _values(table: sa.Table, snapshot: IntegrationEvent) -> dict[str, Any]:
+    values = {
+        column.name: getattr(snapshot, column.name)
+        for column in table.columns
+        if column.name not in _OWN_COLUMNS
+    }
+    values["region_code"] = canonical_region(str(values["region_code"]))
+    return values
+
+
+def _newest_wins(table: sa.Table) -> Any:
+    """INSERT of a snapshot row that replaces the stored row only with a newer revision."""
+    stmt = insert(table)
+    names = [c.name for c in table.columns if c.name not in _OWN_COLUMNS and c.name != "id"]
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={**{name: stmt.excluded[name] for name in names}, "updated_at": sa.func.now()},
+        where=table.c.revision < stmt.excluded.revision,
+    )
+
+
+async def _withdrawn_revisions(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[Any, int]:
+    rows = await session.execute(
+        sa.select(withdrawals.c.id, withdrawals.c.revision).where(withdrawals.c.id.in_(ids))
+    )
+    return {row.id: row.revision for row in rows}
+
+
 async def upsert_snapshot(
     session: AsyncSession, *, table: sa.Table, snapshot: IntegrationEvent
 ) -> bool:
@@ -44,27 +73,32 @@ async def upsert_snapshot(
     an older snapshot late; comparing revisions inside the upsert keeps the newest one without
     a separate read.
     """
-    values = {
-        column.name: getattr(snapshot, column.name)
-        for column in table.columns
-        if column.name not in _OWN_COLUMNS
-    }
-    values["region_code"] = canonical_region(str(values["region_code"]))
-    withdrawn = await session.scalar(
-        sa.select(withdrawals.c.revision).where(withdrawals.c.id == snapshot.id)
-    )
+    values = _values(table, snapshot)
+    withdrawn = (await _withdrawn_revisions(session, [snapshot.id])).get(snapshot.id)
     if withdrawn is not None and withdrawn >= snapshot.revision:
         return False
-    stmt = insert(table).values(**values)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={
-            **{name: stmt.excluded[name] for name in values if name != "id"},
-            "updated_at": sa.func.now(),
-        },
-        where=table.c.revision < stmt.excluded.revision,
-    ).returning(table.c.id)
+    upsert = _newest_wins(table).values(**values).returning(table.c.id)
     return (await session.scalar(upsert)) is not None
+
+
+async def upsert_snapshots(
+    session: AsyncSession, *, table: sa.Table, snapshots: Sequence[IntegrationEvent]
+) -> None:
+    """``upsert_snapshot`` for many snapshots of one kind, in two statements whatever their
+    number: the newest revision of each entity is kept, whatever their order."""
+    newest: dict[uuid.UUID, IntegrationEvent] = {}
+    for snapshot in snapshots:
+        kept = newest.get(snapshot.id)
+        if kept is None or kept.revision < snapshot.revision:
+            newest[snapshot.id] = snapshot
+    withdrawn = await _withdrawn_revisions(session, list(newest))
+    rows = [
+        _values(table, snapshot)
+        for snapshot in newest.values()
+        if withdrawn.get(snapshot.id, 0) < snapshot.revision
+    ]
+    if rows:
+        await session.execute(_newest_wins(table), rows)
 
 
 async def replace_children(
@@ -105,19 +139,25 @@ async def upsert_snapshot_with_children(
     return written
 
 
-async def withdraw_snapshot(
-    session: AsyncSession, *, table: sa.Table, event: RecordWithdrawn
+async def withdraw_snapshots(
+    session: AsyncSession, *, table: sa.Table, events: Sequence[RecordWithdrawn]
 ) -> None:
-    """Forget a withdrawn entity's row (and its child rows) unless a newer snapshot holds it,
-    and remember the withdrawal so that no older snapshot brings the row back."""
-    stmt = insert(withdrawals).values(id=event.id, revision=event.revision)
+    """Forget withdrawn entities' rows (and their child rows) unless a newer snapshot holds
+    them, and remember each withdrawal so that no older snapshot brings the row back."""
+    if not events:
+        return
+    stmt = insert(withdrawals)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[withdrawals.c.id],
             set_={"revision": stmt.excluded.revision},
             where=withdrawals.c.revision < stmt.excluded.revision,
-        )
+        ),
+        [{"id": e.id, "revision": e.revision} for e in events],
     )
     await session.execute(
-        sa.delete(table).where(table.c.id == event.id, table.c.revision < event.revision)
+        sa.delete(table).where(
+            table.c.id == sa.bindparam("gone"), table.c.revision < sa.bindparam("below")
+        ),
+        [{"gone": e.id, "below": e.revision} for e in events],
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
-from shared.entities import Entity
+from shared.entities import Entity, Flat
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.events.inspection import CompanyWithdrawnV1
 from shared.listing import Listing
@@ -34,6 +34,7 @@ ENTITY = Entity(
     check=check_region,
     upsert=service.upsert_company,
     withdrawn=CompanyWithdrawnV1,
+    flat=Flat(values=service.company_values, event=service.company_event),
     key="nib",
     example={
         "nib": "9120001234567",

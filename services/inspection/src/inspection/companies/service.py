@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from shared.auth import Principal
@@ -27,28 +28,39 @@ from inspection.companies.models import Company, CompanyCreate, CompanyPublic
 from inspection.db import outbox
 
 
+def company_values(data: CompanyCreate, checks: str) -> dict[str, Any]:
+    """The row values of a company in the checked regency ``checks``."""
+    return data.model_dump() | {"region_code": checks}
+
+
+def company_event(row: Any, change: Change) -> CompanyRegisteredV1 | CompanyUpdatedV1:
+    """The event of a written company."""
+    cls = CompanyRegisteredV1 if change is Change.CREATED else CompanyUpdatedV1
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        nib=row.nib,
+        region_code=row.region_code,
+        kbli_code=row.kbli_code,
+        workers_male=row.workers_male,
+        workers_female=row.workers_female,
+    )
+
+
 async def upsert_company(
     session: AsyncSession, *, principal: Principal, data: CompanyCreate, checks: str
 ) -> WriteResult:
     """Register or correct a company (keyed by NIB) in the checked regency ``checks``: the row
     and its event (the caller commits)."""
-    values = data.model_dump()
-    values["region_code"] = checks
     row, change = await upsert_record(
-        session, Company, principal=principal, external_id=data.nib, values=values
+        session,
+        Company,
+        principal=principal,
+        external_id=data.nib,
+        values=company_values(data, checks),
     )
     if change is not Change.UNCHANGED:
-        cls = CompanyRegisteredV1 if change is Change.CREATED else CompanyUpdatedV1
-        event = cls(
-            id=row.id,
-            revision=row.revision,
-            nib=row.nib,
-            region_code=row.region_code,
-            kbli_code=row.kbli_code,
-            workers_male=row.workers_male,
-            workers_female=row.workers_female,
-        )
-        await enqueue(session, outbox, event)
+        await enqueue(session, outbox, company_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

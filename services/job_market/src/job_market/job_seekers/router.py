@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
-from shared.entities import EXAMPLE_NIK, Entity
+from shared.entities import EXAMPLE_NIK, Entity, Flat
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.events.job_market import JobSeekerWithdrawnV1
 from shared.listing import Listing, QueryDate
@@ -38,6 +38,7 @@ ENTITY = Entity(
     check=service.check_job_seeker,
     upsert=service.upsert_job_seeker,
     withdrawn=JobSeekerWithdrawnV1,
+    flat=Flat(values=service.job_seeker_values, event=service.job_seeker_event),
     example={
         "external_id": "AK1-2026-000123",
         "nik": EXAMPLE_NIK,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from shared.audit import trail
@@ -47,20 +48,33 @@ async def check_job_seeker(rules: Rules) -> JobSeekerChecks | None:
     return JobSeekerChecks(region=region, person=person)
 
 
-async def upsert_job_seeker(
-    session: AsyncSession, *, principal: Principal, data: JobSeekerCreate, checks: JobSeekerChecks
-) -> WriteResult:
-    """Register or correct a job seeker; the row and its event (the caller commits)."""
+def job_seeker_values(data: JobSeekerCreate, checks: JobSeekerChecks) -> dict[str, Any]:
+    """The row values of a checked job seeker (without ``external_id``)."""
     values = data.model_dump(exclude={"external_id", "nik"})
     values.update(
         region_code=checks.region, nik=checks.person.nik, person_ref=checks.person.person_ref
     )
+    return values
+
+
+def job_seeker_event(row: Any, change: Change) -> JobSeekerRegisteredV1 | JobSeekerUpdatedV1:
+    """The event of a written job seeker."""
+    return _event(JobSeekerRegisteredV1 if change is Change.CREATED else JobSeekerUpdatedV1, row)
+
+
+async def upsert_job_seeker(
+    session: AsyncSession, *, principal: Principal, data: JobSeekerCreate, checks: JobSeekerChecks
+) -> WriteResult:
+    """Register or correct a job seeker; the row and its event (the caller commits)."""
     row, change = await upsert_record(
-        session, JobSeeker, principal=principal, external_id=data.external_id, values=values
+        session,
+        JobSeeker,
+        principal=principal,
+        external_id=data.external_id,
+        values=job_seeker_values(data, checks),
     )
     if change is not Change.UNCHANGED:
-        event_cls = JobSeekerRegisteredV1 if change is Change.CREATED else JobSeekerUpdatedV1
-        await enqueue(session, outbox, _event(event_cls, row))
+        await enqueue(session, outbox, job_seeker_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
@@ -86,7 +100,7 @@ async def mark_placed(
 
 
 def _event(
-    cls: type[JobSeekerRegisteredV1] | type[JobSeekerUpdatedV1], row: JobSeeker
+    cls: type[JobSeekerRegisteredV1] | type[JobSeekerUpdatedV1], row: Any
 ) -> JobSeekerRegisteredV1 | JobSeekerUpdatedV1:
     return cls(
         id=row.id,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
-from shared.entities import Entity
+from shared.entities import Entity, Flat
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.events.job_market import VacancyWithdrawnV1
 from shared.listing import Listing
@@ -34,6 +34,7 @@ ENTITY = Entity(
     check=check_region,
     upsert=service.upsert_vacancy,
     withdrawn=VacancyWithdrawnV1,
+    flat=Flat(values=service.vacancy_values, event=service.vacancy_event),
     example={
         "external_id": "LOW-2026-0042",
         "employer_nib": "9120001234567",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from shared.auth import Principal
 from shared.events.job_market import VacancyPostedV1, VacancyUpdatedV1
@@ -23,32 +24,43 @@ from job_market.db import outbox
 from job_market.vacancies.models import Vacancy, VacancyCreate, VacancyPublic
 
 
+def vacancy_values(data: VacancyCreate, checks: str) -> dict[str, Any]:
+    """The row values of a vacancy in the checked regency ``checks`` (without ``external_id``)."""
+    return data.model_dump(exclude={"external_id"}) | {"region_code": checks}
+
+
+def vacancy_event(row: Any, change: Change) -> VacancyPostedV1 | VacancyUpdatedV1:
+    """The event of a written vacancy."""
+    cls = VacancyPostedV1 if change is Change.CREATED else VacancyUpdatedV1
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        region_code=row.region_code,
+        employer_nib=row.employer_nib,
+        kbli_code=row.kbli_code,
+        occupation_code=row.occupation_code,
+        positions=row.positions,
+        posted_at=row.posted_at,
+        closes_at=row.closes_at,
+        min_education=row.min_education,
+        status=row.status,
+    )
+
+
 async def upsert_vacancy(
     session: AsyncSession, *, principal: Principal, data: VacancyCreate, checks: str
 ) -> WriteResult:
     """Post or correct a vacancy in the checked regency ``checks``: the row and its event (the
     caller commits)."""
-    values = data.model_dump(exclude={"external_id"})
-    values["region_code"] = checks
     row, change = await upsert_record(
-        session, Vacancy, principal=principal, external_id=data.external_id, values=values
+        session,
+        Vacancy,
+        principal=principal,
+        external_id=data.external_id,
+        values=vacancy_values(data, checks),
     )
     if change is not Change.UNCHANGED:
-        cls = VacancyPostedV1 if change is Change.CREATED else VacancyUpdatedV1
-        event = cls(
-            id=row.id,
-            revision=row.revision,
-            region_code=row.region_code,
-            employer_nib=row.employer_nib,
-            kbli_code=row.kbli_code,
-            occupation_code=row.occupation_code,
-            positions=row.positions,
-            posted_at=row.posted_at,
-            closes_at=row.closes_at,
-            min_education=row.min_education,
-            status=row.status,
-        )
-        await enqueue(session, outbox, event)
+        await enqueue(session, outbox, vacancy_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

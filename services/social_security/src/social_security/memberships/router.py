@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
-from shared.entities import EXAMPLE_NIK, Entity
+from shared.entities import EXAMPLE_NIK, Entity, Flat
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.events.social_security import MembershipWithdrawnV1
 from shared.listing import Listing, QueryDate
@@ -39,6 +39,7 @@ ENTITY = Entity(
     check=service.check_membership,
     upsert=service.upsert_membership,
     withdrawn=MembershipWithdrawnV1,
+    flat=Flat(values=service.membership_values, event=service.membership_event),
     example={
         "external_id": "KPJ-26031234567",
         "nik": EXAMPLE_NIK,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from shared.auth import Principal
@@ -48,27 +49,41 @@ async def check_membership(rules: Rules) -> MembershipChecks | None:
     return MembershipChecks(region=region, person=person)
 
 
-async def upsert_membership(
-    session: AsyncSession, *, principal: Principal, data: MembershipCreate, checks: MembershipChecks
-) -> WriteResult:
-    """Register or correct a membership: the row, its event and its claims' (the caller commits)."""
+def membership_values(data: MembershipCreate, checks: MembershipChecks) -> dict[str, Any]:
+    """The row values of a checked membership (without ``external_id``)."""
     values = data.model_dump(exclude={"external_id", "nik"})
     values.update(
         region_code=checks.region, nik=checks.person.nik, person_ref=checks.person.person_ref
     )
+    return values
+
+
+def membership_event(row: Any, change: Change) -> MembershipRegisteredV1 | MembershipUpdatedV1:
+    """The event of a written membership."""
+    cls = MembershipRegisteredV1 if change is Change.CREATED else MembershipUpdatedV1
+    return _event(cls, row)
+
+
+async def upsert_membership(
+    session: AsyncSession, *, principal: Principal, data: MembershipCreate, checks: MembershipChecks
+) -> WriteResult:
+    """Register or correct a membership: the row, its event and its claims' (the caller commits)."""
     row, change = await upsert_record(
-        session, Membership, principal=principal, external_id=data.external_id, values=values
+        session,
+        Membership,
+        principal=principal,
+        external_id=data.external_id,
+        values=membership_values(data, checks),
     )
     if change is not Change.UNCHANGED:
-        event_cls = MembershipRegisteredV1 if change is Change.CREATED else MembershipUpdatedV1
-        await enqueue(session, outbox, _event(event_cls, row))
+        await enqueue(session, outbox, membership_event(row, change))
     if change is Change.UPDATED:
         await follow_membership(session, membership=row)
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
 def _event(
-    cls: type[MembershipRegisteredV1] | type[MembershipUpdatedV1], row: Membership
+    cls: type[MembershipRegisteredV1] | type[MembershipUpdatedV1], row: Any
 ) -> MembershipRegisteredV1 | MembershipUpdatedV1:
     return cls(
         id=row.id,

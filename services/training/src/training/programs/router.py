@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
-from shared.entities import Entity
+from shared.entities import Entity, Flat
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.events.training import ProgramWithdrawnV1
 from shared.listing import Listing, QueryDate, QueryText
@@ -34,6 +34,7 @@ ENTITY = Entity(
     check=check_region,
     upsert=service.upsert_program,
     withdrawn=ProgramWithdrawnV1,
+    flat=Flat(values=service.program_values, event=service.program_event),
     example={
         "external_id": "PLT-2026-011",
         "name": "Pelatihan Juru Las SMAW 3G",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from shared.auth import Principal
@@ -27,29 +28,40 @@ from training.enrollments.service import follow_program
 from training.programs.models import Program, ProgramCreate, ProgramPublic
 
 
+def program_values(data: ProgramCreate, checks: str) -> dict[str, Any]:
+    """The row values of a program in the checked regency ``checks`` (without ``external_id``)."""
+    return data.model_dump(exclude={"external_id"}) | {"region_code": checks}
+
+
+def program_event(row: Any, change: Change) -> ProgramCreatedV1 | ProgramUpdatedV1:
+    """The event of a written program."""
+    cls = ProgramCreatedV1 if change is Change.CREATED else ProgramUpdatedV1
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        region_code=row.region_code,
+        provider_type=row.provider_type,
+        vocational_field=row.vocational_field,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        capacity=row.capacity,
+    )
+
+
 async def upsert_program(
     session: AsyncSession, *, principal: Principal, data: ProgramCreate, checks: str
 ) -> WriteResult:
     """Register or correct a program in the checked regency ``checks``: the row, its event and
     its enrolments' (the caller commits)."""
-    values = data.model_dump(exclude={"external_id"})
-    values["region_code"] = checks
     row, change = await upsert_record(
-        session, Program, principal=principal, external_id=data.external_id, values=values
+        session,
+        Program,
+        principal=principal,
+        external_id=data.external_id,
+        values=program_values(data, checks),
     )
     if change is not Change.UNCHANGED:
-        cls = ProgramCreatedV1 if change is Change.CREATED else ProgramUpdatedV1
-        event = cls(
-            id=row.id,
-            revision=row.revision,
-            region_code=row.region_code,
-            provider_type=row.provider_type,
-            vocational_field=row.vocational_field,
-            start_date=row.start_date,
-            end_date=row.end_date,
-            capacity=row.capacity,
-        )
-        await enqueue(session, outbox, event)
+        await enqueue(session, outbox, program_event(row, change))
     if change is Change.UPDATED:
         # An enrolment's region is its program's: a corrected program region moves them all.
         await follow_program(session, program_id=row.id, region_code=row.region_code)
