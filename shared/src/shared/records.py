@@ -109,30 +109,29 @@ async def upsert_record(
     """Insert or update the caller's record ``external_id`` of ``model`` (no commit)."""
     columns = sa.inspect(model).columns
     key = (columns.source_client == principal.client_id, columns.external_id == external_id)
-    row = await _locked(session, model, key)
-    if row is None:
-        inserted = await session.scalar(
-            insert(model)
-            .values(
-                id=uuid.uuid4(),
-                source_client=principal.client_id,
-                external_id=external_id,
-                revision=1,
-                created_at=utcnow(),
-                updated_at=utcnow(),
-                **values,
-            )
-            .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
-            .returning(columns.id)
+    # A new record (the common case of a backlog) costs one statement: the insert returns it.
+    now = utcnow()
+    created = await session.scalar(
+        insert(model)
+        .values(
+            id=uuid.uuid4(),
+            source_client=principal.client_id,
+            external_id=external_id,
+            revision=1,
+            created_at=now,
+            updated_at=now,
+            **values,
         )
-        if inserted is not None:
-            created = await session.get(model, inserted)
-            assert created is not None
-            trail.note_write(session, created, principal=principal, previous_revision=None)
-            return created, Change.CREATED
-        # Another request inserted the same record a moment ago: update it instead.
-        row = await _locked(session, model, key)
-        assert row is not None
+        .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
+        .returning(model),
+        execution_options={"populate_existing": True},
+    )
+    if created is not None:
+        trail.note_write(session, created, principal=principal, previous_revision=None)
+        return created, Change.CREATED
+    row = await _locked(session, model, key)
+    if row is None:  # records are never deleted: the conflicting row is there
+        raise ProblemError(409, f"record {external_id} changed concurrently; send it again")
     stored_region = getattr(row, "region_code", None)
     if stored_region is not None and not principal.allows_region(stored_region):
         raise ProblemError(
