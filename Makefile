@@ -30,6 +30,8 @@ lint: setup
 bench: setup
 	$(UV) run --frozen python bench/indicator_latency.py
 	$(UV) run --frozen python bench/write_path.py
+	$(UV) run --frozen python bench/write_throughput.py
+	$(UV) run --frozen python bench/bulk_ingest.py
 
 clean-state:
 	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/demo-loaded .local/secrets

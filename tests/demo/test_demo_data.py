@@ -2,17 +2,23 @@
 
 The generator tests need no I/O: every generated request must be one the services accept, the
 people must be consistent across domains, and the proportions must look like a labour office's
-year. The end-to-end test loads a small year into the whole platform twice: the first load
-reaches the national indicators, the second is a pure replay.
+year. The writer tests script the gateway's answers to import jobs. The end-to-end tests load a
+small year into the whole platform twice, in import jobs per client and batch, entity after
+entity of each chain: the first load reaches the national indicators, the second is a pure
+replay; and a record the service refuses stops the load with its conflict.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -25,16 +31,19 @@ from job_market.vacancies.models import VacancyCreate
 from pydantic import BaseModel
 from shared.identifiers import check_nik
 from shared.regions import PILOT_REGIONS, registry
+from sinergi_local import demo as demo_module
 from sinergi_local.demo import (
     ENTITY,
     DemoData,
     DemoLoadError,
     EntityCount,
     GatewayWriter,
+    Write,
     generate,
     load_demo,
 )
 from sinergi_local.platform import Platform
+from sinergi_local.testing import sql_runner
 from social_security.claims.models import ClaimCreate
 from social_security.memberships.models import MembershipCreate
 from training.enrollments.models import EnrollmentCreate
@@ -283,54 +292,216 @@ def test_some_people_appear_in_several_domains(demo: DemoData) -> None:
 
 
 # ----------------------------------------------------------------------------- the writer
-def scripted_gateway(answers: list[httpx.Response], seen: list[httpx.Request]) -> httpx.AsyncClient:
-    """A gateway that grants tokens and answers writes from ``answers``, in order."""
+Answer = Callable[[httpx.Request], httpx.Response]
+
+
+def scripted_gateway(
+    answers: list[httpx.Response | Answer], seen: list[httpx.Request]
+) -> httpx.AsyncClient:
+    """A gateway that grants tokens (``t-<client>``, ``t-<client>-2`` when asked again) and
+    answers the other requests from ``answers``, in order (a function: with what it returns)."""
+    granted: Counter[str] = Counter()
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/token":
-            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer"})
+            client_id = parse_qs(request.content.decode())["client_id"][0]
+            granted[client_id] += 1
+            token = f"t-{client_id}" + (f"-{granted[client_id]}" if granted[client_id] > 1 else "")
+            return httpx.Response(200, json={"access_token": token, "token_type": "Bearer"})
         seen.append(request)
-        return answers.pop(0)
+        answer = answers.pop(0)
+        return answer(request) if callable(answer) else answer
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gateway")
 
 
 JOB_SEEKERS = ENTITY["job_seekers"]
+JOBS = "/api/v1/job-market/imports"
 
 
-async def test_the_writer_retries_a_5xx_and_counts_what_the_service_did(demo: DemoData) -> None:
+def job(
+    status: str = "done",
+    *,
+    created: int = 0,
+    updated: int = 0,
+    unchanged: int = 0,
+    rejected: int = 0,
+    conflicts: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """An import job document as the services answer it."""
+    return {
+        "id": "0b7e3c9a-5f0e-4a59-9a57-1f0c2f3d4e5a",
+        "entity": "job_seekers",
+        "status": status,
+        "dry_run": False,
+        "atomic": "record",
+        "mode": "upsert",
+        "progress": {"processed": created + updated + unchanged + rejected, "total": 1},
+        "summary": {
+            "created": created,
+            "updated": updated,
+            "unchanged": unchanged,
+            "withdrawn": 0,
+            "rejected": rejected,
+            "superseded": 0,
+        },
+        "conflicts": conflicts or [],
+        "error": error,
+        "created_at": "2026-11-28T08:00:00Z",
+        "finished_at": None if status in ("queued", "running") else "2026-11-28T08:00:01Z",
+    }
+
+
+def of_one_client(data: DemoData, count: int) -> list[Write]:
+    """The first ``count`` job seekers of the first job seeker's client."""
+    seekers = data.records["job_seekers"]
+    return [w for w in seekers if w.client_id == seekers[0].client_id][:count]
+
+
+def finished(request: httpx.Request) -> httpx.Response:
+    """A service that writes every record of an upload at once, all of them new."""
+    records = json.loads(request.content)
+    return httpx.Response(200, json=job(created=len(records)))
+
+
+def uploaded(request: httpx.Request) -> list[dict[str, Any]]:
+    assert request.method == "POST"
+    assert request.url.path == JOB_SEEKERS.path + "/imports"
+    assert request.url.params["atomic"] == "record"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Prefer"] == f"wait={demo_module.WAIT_SECONDS}"
+    records: list[dict[str, Any]] = json.loads(request.content)
+    return records
+
+
+async def test_the_writer_imports_each_clients_records_as_jobs_of_at_most_a_batch(
+    demo: DemoData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_module, "BATCH", 3)
+    seekers = demo.records["job_seekers"]
+    clients = list(dict.fromkeys(w.client_id for w in seekers))[:2]
+    by_client = {c: [w for w in seekers if w.client_id == c][:7] for c in clients}
+    writes = [w for group in by_client.values() for w in group]
+    assert len(by_client) == 2 and len(writes) == 14
+    seen: list[httpx.Request] = []
+    async with scripted_gateway([finished] * 6, seen) as http:
+        counts = EntityCount(total=len(writes))
+        await GatewayWriter(http, dict.fromkeys(by_client, "secret")).write_all(
+            JOB_SEEKERS, writes, counts
+        )
+    assert (counts.created, counts.unchanged, counts.updated) == (14, 0, 0)
+    jobs: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+    for request in seen:
+        client_id = request.headers["Authorization"].removeprefix("Bearer t-")
+        jobs[client_id].append(uploaded(request))
+    for client_id, group in by_client.items():
+        # One client's jobs, each of at most BATCH records, together its records in order.
+        assert [len(records) for records in jobs[client_id]] == [3, 3, 1]
+        assert sum(jobs[client_id], []) == [w.body for w in group]
+
+
+async def test_the_writer_retries_a_5xx_and_counts_what_the_job_did(demo: DemoData) -> None:
     write = demo.records["job_seekers"][0]
     seen: list[httpx.Request] = []
-    answers = [
+    answers: list[httpx.Response | Answer] = [
         httpx.Response(503, json={"status": 503, "detail": "upstream unavailable"}),
-        httpx.Response(201, json={"change": "created"}),
+        httpx.Response(200, json=job(unchanged=1)),
     ]
     async with scripted_gateway(answers, seen) as http:
         writer = GatewayWriter(http, {write.client_id: "secret"})
         counts = EntityCount(total=1)
         await writer.write_all(JOB_SEEKERS, [write], counts)
-    assert (counts.created, counts.unchanged, counts.updated) == (1, 0, 0)
+    assert (counts.created, counts.unchanged, counts.updated) == (0, 1, 0)
     assert len(seen) == 2
-    assert json.loads(seen[1].content) == write.body
-    assert seen[1].headers["Authorization"] == "Bearer t"
+    assert uploaded(seen[1]) == [write.body]
+    assert seen[1].headers["Authorization"] == f"Bearer t-{write.client_id}"
 
 
-async def test_the_writer_stops_on_a_4xx_with_the_problem_document(demo: DemoData) -> None:
-    write = demo.records["job_seekers"][0]
-    problem = {"status": 422, "errors": [{"field": "nik", "detail": "NIK district unknown"}]}
+async def test_the_writer_polls_a_job_that_is_not_done_within_the_wait(demo: DemoData) -> None:
+    writes = of_one_client(demo, 2)
+    location = f"{JOBS}/{job()['id']}"
     seen: list[httpx.Request] = []
-    async with scripted_gateway([httpx.Response(422, json=problem)], seen) as http:
+    answers: list[httpx.Response | Answer] = [
+        httpx.Response(202, json=job("queued"), headers={"Location": location}),
+        httpx.Response(200, json=job("running", created=1)),
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        httpx.Response(200, json=job(created=1, updated=1)),
+    ]
+    async with scripted_gateway(answers, seen) as http:
+        counts = EntityCount(total=2)
+        await GatewayWriter(http, {writes[0].client_id: "secret"}).write_all(
+            JOB_SEEKERS, writes, counts
+        )
+    assert (counts.created, counts.unchanged, counts.updated) == (1, 0, 1)
+    assert uploaded(seen[0]) == [w.body for w in writes]
+    assert [(r.method, r.url.path) for r in seen[1:]] == [("GET", location)] * 3
+
+
+async def test_the_writer_renews_an_expired_token_once(demo: DemoData) -> None:
+    write = demo.records["job_seekers"][0]
+    seen: list[httpx.Request] = []
+    expired = httpx.Response(401, json={"status": 401, "detail": "the token has expired"})
+    async with scripted_gateway([expired, finished], seen) as http:
+        counts = EntityCount(total=1)
+        await GatewayWriter(http, {write.client_id: "secret"}).write_all(
+            JOB_SEEKERS, [write], counts
+        )
+    assert counts.created == 1
+    tokens = [r.headers["Authorization"] for r in seen]
+    assert tokens == [f"Bearer t-{write.client_id}", f"Bearer t-{write.client_id}-2"]
+
+
+async def test_the_writer_stops_on_a_rejected_record_with_its_conflicts_but_no_nik(
+    demo: DemoData,
+) -> None:
+    writes = of_one_client(demo, 2)
+    conflict = {
+        "index": 2,
+        "external_id": writes[1].key,
+        "field": "nik",
+        "pointer": "/nik",
+        "code": "rule",
+        "detail": "NIK district unknown",
+    }
+    seen: list[httpx.Request] = []
+    rejected = httpx.Response(200, json=job(created=1, rejected=1, conflicts=[conflict]))
+    async with scripted_gateway([rejected], seen) as http:
+        writer = GatewayWriter(http, {writes[0].client_id: "secret"})
+        with pytest.raises(DemoLoadError) as stopped:
+            await writer.write_all(JOB_SEEKERS, writes, EntityCount(total=2))
+    message = str(stopped.value)
+    assert len(seen) == 1, "a rejected record is not retried"
+    assert "job seekers" in message and writes[0].client_id in message
+    assert f"record 2 ({writes[1].key}): nik: rule: NIK district unknown" in message
+    assert all(w.body["nik"] not in message for w in writes)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(413, json={"status": 413, "detail": "the file is larger than 200 MB"}),
+        httpx.Response(200, json=job("failed", error="the file is larger than 200 MB")),
+    ],
+    ids=["refused upload", "failed job"],
+)
+async def test_the_writer_stops_on_an_upload_or_job_that_failed(
+    demo: DemoData, answer: httpx.Response
+) -> None:
+    write = demo.records["job_seekers"][0]
+    seen: list[httpx.Request] = []
+    async with scripted_gateway([answer], seen) as http:
         writer = GatewayWriter(http, {write.client_id: "secret"})
         with pytest.raises(DemoLoadError) as stopped:
             await writer.write_all(JOB_SEEKERS, [write], EntityCount(total=1))
-    assert len(seen) == 1, "a 4xx is not retried"
-    assert write.key in str(stopped.value)
-    assert "NIK district unknown" in str(stopped.value)
+    assert len(seen) == 1, "a 4xx or a failed job is not retried"
+    assert "the file is larger than 200 MB" in str(stopped.value)
+    assert write.body["nik"] not in str(stopped.value)
 
 
 # ----------------------------------------------------------------------------- end to end
 async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
-    platform: Platform,
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A year of its own (2019), so the other end-to-end tests' months stay untouched.
     today = date(2020, 1, 15)
@@ -339,6 +510,10 @@ async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
     expected = generate(seed=11, scale=0.05, today=today)
     assert expected.records["job_seekers"]
     lines: list[str] = []
+    # Small import jobs, so that the larger regions' records take several.
+    monkeypatch.setattr(demo_module, "BATCH", 20)
+    job_market = sql_runner(platform.database_url("job_market", "sinergi_job_market"))
+    since = (await job_market("SELECT now() AS now"))[0]["now"]
 
     first = await load_demo(
         gateway, clients, seed=11, scale=0.05, today=today, progress=lines.append
@@ -349,6 +524,29 @@ async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
         assert counts.total == counts.created == len(writes_of)
     assert any(line.startswith("demo: job seekers ") for line in lines)
     assert sum(line.startswith("demo: ") and "/" in line for line in lines) >= len(expected.records)
+
+    jobs = await job_market(
+        "SELECT entity, client_id, status, total, created, rejected, created_at, finished_at"
+        " FROM import_jobs WHERE created_at >= :since",
+        since=since,
+    )
+    chain = ("job_seekers", "vacancies", "placements")
+    of_entity = {
+        key: [j for j in jobs if j["entity"] == ENTITY[key].path.split("/")[-1]] for key in chain
+    }
+    for key in chain:
+        # One job per client and 20 records, each done without a conflict.
+        per_client = Counter(w.client_id for w in expected.records[key])
+        expected_jobs = {c: math.ceil(n / 20) for c, n in per_client.items()}
+        assert Counter(j["client_id"] for j in of_entity[key]) == expected_jobs, key
+        assert all(j["status"] == "done" and j["rejected"] == 0 for j in of_entity[key])
+        assert sum(j["created"] for j in of_entity[key]) == len(expected.records[key])
+    assert max(Counter(j["client_id"] for j in of_entity["job_seekers"]).values()) > 1
+    for before, after in itertools.pairwise(chain):
+        # A placement names its job seeker and vacancy: those jobs had all finished.
+        assert max(j["finished_at"] for j in of_entity[before]) <= min(
+            j["created_at"] for j in of_entity[after]
+        )
 
     job_seekers = len(expected.records["job_seekers"])
     registered = await _eventually_total(
@@ -362,6 +560,30 @@ async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
     assert replay.total == expected.total
     assert replay.unchanged == expected.total
     assert replay.created == 0 and replay.updated == 0
+
+
+async def test_a_record_the_service_refuses_stops_the_load_with_its_conflict(
+    platform: Platform,
+) -> None:
+    seekers = generate(seed=11, scale=0.05, today=date(2020, 1, 15)).records["job_seekers"]
+    good = seekers[0]
+    other = next(w for w in seekers if w.body["birth_date"] != good.body["birth_date"])
+    # Someone else's NIK: its birth date disagrees with the record's.
+    bad = Write(good.client_id, good.body | {"external_id": "DEMO-BAD-1", "nik": other.body["nik"]})
+    demo_clients = json.loads((platform.config.state_dir / "demo-clients.json").read_text())
+    credentials = {c["client_id"]: c["client_secret"] for c in demo_clients["clients"]}
+    async with httpx.AsyncClient(base_url=platform.config.gateway_url, timeout=60) as http:
+        with pytest.raises(DemoLoadError) as stopped:
+            await GatewayWriter(http, credentials).write_all(
+                JOB_SEEKERS, [bad], EntityCount(total=1)
+            )
+    message = str(stopped.value)
+    assert f"job seekers of {good.client_id} (1 records)" in message
+    assert "rejected 1 records" in message
+    # The conflict as the job lists it: record, key, field, code and the service's detail.
+    assert "record 1 (DEMO-BAD-1): birth_date: rule: " in message
+    assert "disagrees with the NIK" in message
+    assert other.body["nik"] not in message and good.body["nik"] not in message
 
 
 async def _eventually_total(

@@ -38,8 +38,8 @@ class GatewaySettings(Settings):
     # Rate limits, kept in the gateway database so that every replica counts the same hits.
     rate_limit_enabled: bool = True
     # Proxied /api requests per client (the token's ``sub``), fixed window. 200 a second
-    # sustained: far above what one regional system sends (the demo year's busiest client
-    # writes 1,613 records in all); bulk loads belong to import jobs.
+    # sustained: far above what one regional system sends one record at a time; bulk loads
+    # belong to import jobs (the demo loader sends its year as a few dozen).
     rate_limit_api: str = "12000/minute"
     # Failed POST /oauth/token authentications, moving window: the attempt after this many
     # is refused with 429 until the oldest failure leaves the window, right secret or not.

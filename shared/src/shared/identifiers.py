@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date
 from typing import Literal
 
@@ -22,6 +23,10 @@ from stdnum.id import nik as stdnum_nik
 from shared.regions import RegionRegistry
 
 Sex = Literal["M", "F"]
+
+
+_COMPACT = re.compile(r"\d{16}", re.ASCII)
+"""A NIK already in its compact form (the common case): stdnum's clean-up can be skipped."""
 
 
 class NikMismatch(ValueError):
@@ -34,7 +39,7 @@ class NikMismatch(ValueError):
 
 def compact_nik(nik: str, *, regions: RegionRegistry) -> str:
     """A well-formed NIK of a known district, compacted; else ``NikMismatch`` naming ``nik``."""
-    compact = str(stdnum_nik.compact(nik))
+    compact = nik if _COMPACT.fullmatch(nik) else str(stdnum_nik.compact(nik))
     if not compact.isdigit() or len(compact) != 16:
         raise NikMismatch("nik", "a NIK has 16 digits")
     try:
@@ -70,7 +75,8 @@ def check_nik(nik: str, *, birth_date: date, sex: Sex, regions: RegionRegistry) 
 
 def person_ref(nik: str, *, secret: str) -> str:
     """The keyed hash that links one person across services without revealing the NIK."""
-    digest = hmac.new(secret.encode(), stdnum_nik.compact(nik).encode(), hashlib.sha256)
+    compact = nik if _COMPACT.fullmatch(nik) else str(stdnum_nik.compact(nik))
+    digest = hmac.new(secret.encode(), compact.encode(), hashlib.sha256)
     return digest.hexdigest()
 
 

@@ -7,12 +7,14 @@ sex and a real district. People cross domains as they do in life: training gradu
 as job seekers and get placed, placed workers become BPJS members (most of them, some late),
 members and uncovered workers have workplace accidents, members claim.
 
-:func:`load_demo` writes those records only through the gateway's REST API, each pilot region's
-with its own demo client and social security with BPJS's, exactly as the regions' systems
-would. Every write is an upsert by ``external_id`` (companies by NIB), so loading the same seed
-again in the same month is a pure replay that the services answer with 200 ``unchanged``, and
-retrying a write after a 5xx or a broken connection is always safe. A 4xx means the generator
-(or a service) is wrong: loading stops with the problem document.
+:func:`load_demo` writes those records only through the gateway's import API, each pilot
+region's with its own demo client and social security with BPJS's, exactly as the regions'
+systems would: one import job per client and entity (of at most ``BATCH`` records), the
+entities of a chain one after another so that references resolve. Every record is an upsert by
+``external_id`` (companies by NIB), so loading the same seed again in the same month is a pure
+replay that the jobs count as ``unchanged``, and retrying an upload after a 5xx or a broken
+connection is always safe. A rejected record means the generator (or a service) is wrong:
+loading stops with the job's first conflicts.
 
     python -m sinergi_local.demo --gateway http://127.0.0.1:8000 \\
         --clients .local/demo-clients.json [--seed 2025] [--scale 1.0]
@@ -45,9 +47,20 @@ T = TypeVar("T")
 
 DEFAULT_SEED = 2025
 MONTHS = 12
-# Requests in flight at once: enough to keep six services busy on a laptop, few enough that
-# the connection pools of the gateway and the services never queue.
-CONCURRENCY = 12
+# Records per import job (one client's, of one entity): far below the import API's limits
+# (1,000,000 records, 200 MB); at the default scale every client's records are one job.
+BATCH = 5_000
+# Import jobs of one entity uploaded and awaited at once. A service works its jobs one after
+# another: one worked and one staged keep it busy; more would only wait, each asking the
+# service for its job meanwhile (Prefer: wait).
+JOBS_IN_FLIGHT = 2
+# Prefer: wait of an upload: the job, once finished, comes with the answer. Below the gateway's
+# 30 s upstream timeout, so that the answer of a slow job is a 202 to poll and never a 504.
+WAIT_SECONDS = 20
+FIRST_POLL = 0.2
+MAX_POLL = 2.0
+JOB_FINISHED = ("done", "failed", "cancelled")
+CONFLICTS_SHOWN = 5
 ATTEMPTS = 10
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 5.0
@@ -1048,7 +1061,7 @@ class _Generator:
 
 # ----------------------------------------------------------------------------- loader
 class DemoLoadError(Exception):
-    """Loading stopped: a write was refused (a bug to fix) or the platform stayed unreachable."""
+    """Loading stopped: a record was refused (a bug to fix) or the platform stayed unreachable."""
 
 
 @dataclass
@@ -1095,7 +1108,8 @@ async def load_demo(
     progress: Callable[[str], None] = print,
     today: date | None = None,
 ) -> DemoSummary:
-    """Generate the demo year and write it through the gateway; raise DemoLoadError on a 4xx.
+    """Generate the demo year and import it through the gateway; raise DemoLoadError on a
+    refused record.
 
     ``today`` (default: the real date) fixes the window, the twelve months before its month.
     """
@@ -1110,8 +1124,11 @@ async def load_demo(
         f"demo: writing {data.total} records for {len(PILOT_REGIONS)} pilot regions, "
         f"{data.window.periods} (seed {seed}, scale {scale:g})"
     )
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as http:
+    connections = len(CHAINS) * JOBS_IN_FLIGHT
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # An upload's answer waits up to WAIT_SECONDS for its job, after the records are staged.
+    timeout = httpx.Timeout(WAIT_SECONDS + 60.0, connect=10.0)
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=timeout, limits=limits) as http:
         writer = GatewayWriter(http, credentials)
 
         async def chain(keys: tuple[str, ...]) -> None:
@@ -1157,8 +1174,21 @@ async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
         raise
 
 
+def _jobs(writes: Iterable[Write]) -> list[tuple[str, list[Write]]]:
+    """``writes`` grouped by client (an import job is its client's), in their order, and cut
+    into jobs of at most ``BATCH`` records."""
+    by_client: dict[str, list[Write]] = {}
+    for write in writes:
+        by_client.setdefault(write.client_id, []).append(write)
+    return [
+        (client_id, group[start : start + BATCH])
+        for client_id, group in by_client.items()
+        for start in range(0, len(group), BATCH)
+    ]
+
+
 class GatewayWriter:
-    """Upserts through the gateway: a token per client, bounded concurrency, retries on 5xx.
+    """Upserts through the gateway's import jobs: a token per client, retries on 5xx and 429.
 
     ``http`` has the gateway as its base URL; ``credentials`` maps client ids to secrets.
     """
@@ -1166,46 +1196,99 @@ class GatewayWriter:
     def __init__(self, http: httpx.AsyncClient, credentials: dict[str, str]) -> None:
         self.http = http
         self.credentials = credentials
-        self.semaphore = asyncio.Semaphore(CONCURRENCY)
         self.tokens: dict[str, str] = {}
         self.locks: dict[str, asyncio.Lock] = {c: asyncio.Lock() for c in credentials}
 
     async def write_all(self, entity: Entity, writes: list[Write], counts: EntityCount) -> None:
-        """Upsert ``writes`` concurrently, counting each answer in ``counts``."""
+        """Upsert ``writes``, one import job per client (and ``BATCH`` records), counting what
+        the jobs did in ``counts``; every job has finished when this returns."""
+        slots = asyncio.Semaphore(JOBS_IN_FLIGHT)
 
-        async def one(write: Write) -> None:
-            change = await self.write(entity, write)
-            setattr(counts, change, getattr(counts, change) + 1)
+        async def one(client_id: str, records: list[Write]) -> None:
+            async with slots:
+                summary = await self.import_job(entity, client_id, records)
+            counts.created += summary["created"]
+            counts.updated += summary["updated"]
+            counts.unchanged += summary["unchanged"]
 
-        await _all(one(w) for w in writes)
+        await _all(one(client_id, records) for client_id, records in _jobs(writes))
 
-    async def write(self, entity: Entity, write: Write) -> str:
-        """Upsert one record; the service's ``change`` (created, updated or unchanged)."""
-        what = f"{entity.label} {write.key} ({write.client_id})"
-        for renewed in (False, True):
-            token = await self.token(write.client_id)
-            send = functools.partial(
-                self.http.post,
-                entity.path,
-                json=write.body,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            response = await self.send(what, send)
-            if response.status_code == 401 and not renewed:
-                # The token expired during a long load: fetch a new one once.
-                self.tokens.pop(write.client_id, None)
-                continue
-            break
-        if response.status_code in (200, 201):
-            change = str(response.json().get("change"))
-            if change not in ("created", "updated", "unchanged"):
-                raise DemoLoadError(f"{what}: unexpected answer {response.text}")
-            return change
-        raise DemoLoadError(
-            f"{what}: POST {entity.path} answered {response.status_code}, which is a bug in "
-            f"the demo generator or the service.\nProblem: {response.text}\n"
-            f"Request: {json.dumps(write.body, ensure_ascii=False)}"
+    async def import_job(
+        self, entity: Entity, client_id: str, writes: list[Write]
+    ) -> dict[str, int]:
+        """Upsert ``writes`` of ``client_id`` as one import job; its summary once it is done.
+
+        The job must write every record: a rejected record, or a job that failed or was
+        cancelled, is a DemoLoadError.
+        """
+        what = f"{entity.label} of {client_id} ({len(writes)} records)"
+        path = f"{entity.path}/imports"
+        response = await self.request(
+            client_id,
+            what,
+            "POST",
+            path,
+            params={"atomic": "record"},
+            headers={"Content-Type": "application/json", "Prefer": f"wait={WAIT_SECONDS}"},
+            content=json.dumps([w.body for w in writes]).encode(),
         )
+        if response.status_code not in (200, 202):
+            raise DemoLoadError(
+                f"{what}: POST {path} answered {response.status_code}, which is a bug in the "
+                f"demo generator or the service.\nProblem: {response.text}"
+            )
+        job: dict[str, Any] = response.json()
+        if job["status"] not in JOB_FINISHED:
+            job = await self.finished(client_id, what, response.headers["location"])
+        return _written(what, job, len(writes))
+
+    async def finished(self, client_id: str, what: str, location: str) -> dict[str, Any]:
+        """The import job at ``location`` once it has finished, asked with growing pauses."""
+        pause = FIRST_POLL
+        while True:
+            await asyncio.sleep(pause)
+            response = await self.request(client_id, what, "GET", location)
+            if response.status_code != 200:
+                raise DemoLoadError(
+                    f"{what}: GET {location} answered {response.status_code}: {response.text}"
+                )
+            job: dict[str, Any] = response.json()
+            if job["status"] in JOB_FINISHED:
+                return job
+            pause = min(pause * 2, MAX_POLL)
+
+    async def request(
+        self,
+        client_id: str,
+        what: str,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """Send as ``client_id``, retried as :meth:`send` does; once more with a new token if
+        the gateway says the token expired (401) during a long load."""
+
+        async def attempt() -> tuple[str, httpx.Response]:
+            token = await self.token(client_id)
+            send = functools.partial(
+                self.http.request,
+                method,
+                url,
+                params=params,
+                headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+                content=content,
+            )
+            return token, await self.send(what, send)
+
+        token, response = await attempt()
+        if response.status_code == 401:
+            if self.tokens.get(client_id) == token:  # not renewed yet by another request
+                del self.tokens[client_id]
+            _, response = await attempt()
+        return response
 
     async def token(self, client_id: str) -> str:
         """A bearer token of ``client_id`` from the token endpoint, fetched once."""
@@ -1229,14 +1312,13 @@ class GatewayWriter:
     async def send(
         self, what: str, request: Callable[[], Awaitable[httpx.Response]]
     ) -> httpx.Response:
-        """Send, retrying with backoff on 5xx and connection errors (upserts are idempotent),
+        """Send, retrying with backoff on 5xx and connection errors (imports are upserts),
         and after the gateway's ``Retry-After`` when a client's quota is spent (429)."""
         delay = FIRST_BACKOFF
         for attempt in range(1, ATTEMPTS + 1):
             wait = delay
             try:
-                async with self.semaphore:
-                    response = await request()
+                response = await request()
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
@@ -1249,6 +1331,33 @@ class GatewayWriter:
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, MAX_BACKOFF)
         raise DemoLoadError(f"{what}: no answer after {ATTEMPTS} attempts; last: {last}")
+
+
+def _written(what: str, job: dict[str, Any], records: int) -> dict[str, int]:
+    """The summary of a finished import job that wrote all ``records``; else DemoLoadError."""
+    summary: dict[str, int] = job["summary"]
+    name = f"import job {job['id']}"
+    if job["status"] != "done":
+        reason = job.get("error") or "no reason given"
+        raise DemoLoadError(f"{what}: {name} ended {job['status']}: {reason}")
+    if summary["rejected"]:
+        # The first conflicts, as the job lists them: where and why, never a value (a NIK).
+        conflicts: list[dict[str, Any]] = job["conflicts"]
+        shown = [
+            f"  record {c['index']} ({c['external_id']}): {c['field'] or c['pointer']}: "
+            f"{c['code']}: {c['detail']}"
+            for c in conflicts[:CONFLICTS_SHOWN]
+        ]
+        if len(conflicts) > len(shown):
+            shown.append("  ... and more (all of them at the job's /conflicts)")
+        raise DemoLoadError(
+            f"{what}: {name} rejected {summary['rejected']} records, which is a bug in the "
+            "demo generator or the service:\n" + "\n".join(shown)
+        )
+    written = summary["created"] + summary["updated"] + summary["unchanged"]
+    if written != records:
+        raise DemoLoadError(f"{what}: {name} wrote {written} of {records} records: {summary}")
+    return summary
 
 
 def _retry_after(response: httpx.Response, *, default: float) -> float:
