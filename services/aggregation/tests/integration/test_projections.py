@@ -308,3 +308,32 @@ async def test_a_withdrawal_stops_the_count_and_only_a_newer_snapshot_revives_it
     # A replayed withdrawal of revision 2 does not undo the revival.
     await consumer.apply([record(withdrawn(2))])
     assert list((await values(sessions, *cell)).values()) == [1]
+
+
+async def test_one_batch_keeps_the_newest_revision_whatever_the_order_and_each_event_once(
+    consumer: IdempotentConsumer,
+    sessions: Sessions,
+    seeker: SeekerFactory,
+    record: RecordFactory,
+) -> None:
+    march, may = date(2026, 3, 11), date(2026, 5, 11)
+    cells = [["job_seekers_registered"], ["12.75"], ["2026-03", "2026-05"]]
+    moved = seeker(region_code="12.75", registered_at=march)
+    corrected = seeker(
+        id=moved.id, revision=3, person_ref=moved.person_ref, region_code="12.75", registered_at=may
+    )
+    gone = seeker(region_code="12.75", registered_at=march)
+    withdrawal = JobSeekerWithdrawnV1(
+        id=gone.id, revision=2, region_code="12.75", withdrawn_at=datetime.now(UTC)
+    )
+    twice = record(seeker(region_code="12.75", registered_at=march))
+    # The correction before the snapshot it corrects, the withdrawal before its record, and
+    # one event delivered twice: all in one batch.
+    await consumer.apply(
+        [record(corrected), record(withdrawal), twice, record(moved), record(gone), twice]
+    )
+    got = await values(sessions, *cells)
+    assert got == {
+        ("job_seekers_registered", "12.75", "2026-03"): 1,
+        ("job_seekers_registered", "12.75", "2026-05"): 1,
+    }
