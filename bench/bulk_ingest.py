@@ -35,7 +35,6 @@ import asyncio
 import csv
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -46,9 +45,8 @@ from typing import Any
 
 import asyncpg
 import httpx
+from bench_platform import Token, running_platform
 from shared.identifiers import Sex, nik_for
-from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, start_infrastructure
-from sinergi_local.testing import free_port
 
 UPLOAD_URL = "/api/v1/job-market/job-seekers/imports"
 REGION, DISTRICT, CLIENT = "32.16", "32.16.04", "disnaker-3216"
@@ -151,25 +149,6 @@ async def raw_copy(dsn: str, path: Path) -> tuple[int, float]:
 
 
 # --------------------------------------------------------------------------- the platform
-class Token:
-    """The demo client's bearer token, fetched again before it expires."""
-
-    def __init__(self, http: httpx.AsyncClient, credentials: dict[str, str]) -> None:
-        self.http, self.credentials = http, credentials
-        self.value, self.renew_at = "", 0.0
-
-    async def headers(self) -> dict[str, str]:
-        if time.monotonic() >= self.renew_at:
-            response = await self.http.post(
-                "/oauth/token", data={"grant_type": "client_credentials", **self.credentials}
-            )
-            response.raise_for_status()
-            answer = response.json()
-            self.value = answer["access_token"]
-            self.renew_at = time.monotonic() + answer["expires_in"] / 2
-        return {"Authorization": f"Bearer {self.value}"}
-
-
 class Processes:
     """Memory and CPU of the platform's processes, from ``/proc``."""
 
@@ -339,12 +318,6 @@ def main() -> None:
         parser.error(f"--records must be between 1 and {MAX_RECORDS:,} (an import's limit)")
 
     started = time.monotonic()
-    state = ROOT / ".local" / "bench-bulk"
-    shutil.rmtree(state, ignore_errors=True)
-    state.mkdir(parents=True)
-    # The Kafka jars: the shared download cache of `make run`, not a copy under the state dir.
-    (ROOT / ".local" / "cache").mkdir(exist_ok=True)
-    (state / "cache").symlink_to(ROOT / ".local" / "cache")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-bulk-") as scratch:
             path = Path(scratch) / "job-seekers.csv"
@@ -355,47 +328,25 @@ def main() -> None:
             say(f"CSV of {args.records} records, {size / 1e6:.1f} MB, written in {spent:.1f} s")
             if size > MAX_FILE_BYTES:
                 raise SystemExit(f"the CSV is {size} bytes, over the import limit {MAX_FILE_BYTES}")
-            postgres, kafka = start_infrastructure(
-                state, pg_port=free_port(), kafka_port=free_port()
-            )
-            try:
-                config = PlatformConfig(
-                    state_dir=state,
-                    gateway_port=free_port(),
-                    service_ports={spec.name: free_port() for spec in SERVICES},
-                )
-                platform = Platform(config, postgres=postgres, kafka=kafka)
-                try:
-                    platform.start()
-                    platform.register_demo_clients()
-                    demo = json.loads((state / "demo-clients.json").read_text())
-                    bekasi = next(c for c in demo["clients"] if c["client_id"] == CLIENT)
-                    credentials = {k: bekasi[k] for k in ("client_id", "client_secret")}
-
-                    postgres.create_database("bench_raw")
-                    say("raw COPY ...")
-                    loaded, raw_seconds = asyncio.run(raw_copy(postgres.url_for("bench_raw"), path))
-                    if loaded != args.records:
-                        raise RuntimeError(f"the raw COPY loaded {loaded} of {args.records} rows")
-                    say("platform import ...")
-                    pids = {name: platform.processes[name].pid for name in WATCHED}
-                    ours, lines = asyncio.run(
-                        platform_import(
-                            config.gateway_url,
-                            credentials,
-                            path,
-                            args.records,
-                            pids,
-                            args.stall_seconds,
-                        )
+            with running_platform("bench-bulk") as up:
+                up.postgres.create_database("bench_raw")
+                say("raw COPY ...")
+                loaded, raw_seconds = asyncio.run(raw_copy(up.postgres.url_for("bench_raw"), path))
+                if loaded != args.records:
+                    raise RuntimeError(f"the raw COPY loaded {loaded} of {args.records} rows")
+                say("platform import ...")
+                pids = {name: up.platform.processes[name].pid for name in WATCHED}
+                ours, lines = asyncio.run(
+                    platform_import(
+                        up.gateway_url,
+                        up.credentials(REGION),
+                        path,
+                        args.records,
+                        pids,
+                        args.stall_seconds,
                     )
-                finally:
-                    platform.stop()
-            finally:
-                kafka.stop()
-                postgres.stop()
+                )
     finally:
-        shutil.rmtree(state, ignore_errors=True)
         say(f"(whole run: {time.monotonic() - started:.0f} s)")
 
     print()

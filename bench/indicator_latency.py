@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import statistics
 import time
 import uuid
@@ -23,16 +22,10 @@ from datetime import date
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from bench_platform import percentile, running_platform
 from shared.identifiers import nik_for
 from shared.kafka import KafkaAccess
 from sinergi_local.kafka import ensure_topics
-from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, start_infrastructure
-from sinergi_local.testing import free_port
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def pipeline_latencies(gateway_url: str, client: dict[str, str], writes: int) -> list[float]:
@@ -115,28 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writes", type=int, default=200)
     args = parser.parse_args()
-    state = ROOT / ".local" / "bench"
-    shutil.rmtree(state, ignore_errors=True)
-    postgres, kafka = start_infrastructure(state, pg_port=free_port(), kafka_port=free_port())
-    config = PlatformConfig(
-        state_dir=state,
-        gateway_port=free_port(),
-        service_ports={spec.name: free_port() for spec in SERVICES},
-    )
-    platform = Platform(config, postgres=postgres, kafka=kafka)
-    try:
-        platform.start()
-        platform.register_demo_clients()
-        demo = json.loads((state / "demo-clients.json").read_text())
-        bekasi = next(c for c in demo["clients"] if c["regions"] == ["32.16"])
-        credentials = {k: bekasi[k] for k in ("client_id", "client_secret")}
-        ours = asyncio.run(pipeline_latencies(config.gateway_url, credentials, args.writes))
-        raw = asyncio.run(raw_kafka_latencies(kafka.admin, args.writes))
-    finally:
-        platform.stop()
-        kafka.stop()
-        postgres.stop()
-        shutil.rmtree(state, ignore_errors=True)
+    with running_platform("bench") as up:
+        ours = asyncio.run(pipeline_latencies(up.gateway_url, up.credentials("32.16"), args.writes))
+        raw = asyncio.run(raw_kafka_latencies(up.kafka.admin, args.writes))
     print()
     p50, p99 = report("201 -> indicator changed", ours)
     r50, r99 = report("raw producer -> consumer (Kafka)", raw)

@@ -42,7 +42,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -56,16 +55,13 @@ import asyncpg
 import httptools
 import httpx
 import uvicorn
+from bench_platform import Token, percentile, running_platform
 from fastapi import FastAPI, HTTPException, Response
 from job_market.job_seekers.models import JobSeekerCreate
 from shared.identifiers import NikMismatch, check_nik, nik_for
 from shared.regions import registry
 from sinergi_local.platform import (
     ROOT,
-    SERVICES,
-    Platform,
-    PlatformConfig,
-    start_infrastructure,
 )
 from sinergi_local.testing import free_port
 
@@ -311,25 +307,6 @@ class _Answer:
         self.complete = True
 
 
-class Token:
-    """The demo client's bearer token, fetched again before it expires."""
-
-    def __init__(self, http: httpx.AsyncClient, credentials: dict[str, str]) -> None:
-        self.http, self.credentials = http, credentials
-        self.value, self.renew_at = "", 0.0
-
-    async def headers(self) -> dict[str, str]:
-        if time.monotonic() >= self.renew_at:
-            response = await self.http.post(
-                "/oauth/token", data={"grant_type": "client_credentials", **self.credentials}
-            )
-            response.raise_for_status()
-            answer = response.json()
-            self.value = answer["access_token"]
-            self.renew_at = time.monotonic() + answer["expires_in"] / 2
-        return {"Authorization": f"Bearer {self.value}"}
-
-
 Post = Callable[[str, bytes, dict[str, str]], Awaitable[tuple[int, bytes]]]
 """POST (path, body, headers) on one connection: the status and the body."""
 
@@ -397,11 +374,6 @@ async def caught_up(http: httpx.AsyncClient, token: Token, count: int, timeout: 
             return False
         await asyncio.sleep(0.05)
     return True
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(
@@ -483,39 +455,16 @@ def main() -> None:
         return
 
     started = time.monotonic()
-    state = ROOT / ".local" / "bench-throughput"
-    shutil.rmtree(state, ignore_errors=True)
-    state.mkdir(parents=True)
-    # The Kafka jars: the shared download cache of `make run`, not a copy under the state dir.
-    (ROOT / ".local" / "cache").mkdir(exist_ok=True)
-    (state / "cache").symlink_to(ROOT / ".local" / "cache")
     try:
-        postgres, kafka = start_infrastructure(state, pg_port=free_port(), kafka_port=free_port())
-        try:
-            config = PlatformConfig(
-                state_dir=state,
-                gateway_port=free_port(),
-                service_ports={spec.name: free_port() for spec in SERVICES},
-                settings={"SINERGI_RATE_LIMIT_API": RATE_LIMIT},
-            )
-            platform = Platform(config, postgres=postgres, kafka=kafka)
-            try:
-                platform.start()
-                platform.register_demo_clients()
-                demo = json.loads((state / "demo-clients.json").read_text())
-                bekasi = next(c for c in demo["clients"] if c["regions"] == [REGION])
-                credentials = {k: bekasi[k] for k in ("client_id", "client_secret")}
-                postgres.create_database("bench_bare")
-                dsn = postgres.url_for("bench_bare")
-                with bare_server(dsn, args.concurrency, state / "logs" / "bare.log") as bare_url:
-                    asyncio.run(run(args, config.gateway_url, bare_url, credentials))
-            finally:
-                platform.stop()
-        finally:
-            kafka.stop()
-            postgres.stop()
+        with running_platform(
+            "bench-throughput", settings={"SINERGI_RATE_LIMIT_API": RATE_LIMIT}
+        ) as up:
+            up.postgres.create_database("bench_bare")
+            dsn = up.postgres.url_for("bench_bare")
+            log = up.platform.config.state_dir / "logs" / "bare.log"
+            with bare_server(dsn, args.concurrency, log) as bare_url:
+                asyncio.run(run(args, up.gateway_url, bare_url, up.credentials(REGION)))
     finally:
-        shutil.rmtree(state, ignore_errors=True)
         print(f"(whole run: {time.monotonic() - started:.0f} s)", file=sys.stderr)
 
 

@@ -1,0 +1,101 @@
+"""What the end-to-end benchmarks share: a whole platform of their own, a demo client's
+token, percentiles.
+
+``running_platform("bench-x")`` starts PostgreSQL, Kafka and every process under
+``.local/bench-x`` on free ports (the Kafka jars from the shared download cache of
+``make run``), registers the demo clients, and removes it all on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sinergi_local.kafka import KafkaBroker
+from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, start_infrastructure
+from sinergi_local.postgres import PostgresServer
+from sinergi_local.testing import free_port
+
+
+@dataclass(frozen=True)
+class RunningPlatform:
+    """A started platform, its infrastructure and its demo clients."""
+
+    platform: Platform
+    postgres: PostgresServer
+    kafka: KafkaBroker
+    demo: Mapping[str, Any]
+
+    @property
+    def gateway_url(self) -> str:
+        return str(self.platform.config.gateway_url)
+
+    def credentials(self, region: str) -> dict[str, str]:
+        """``client_id`` and ``client_secret`` of the demo client of ``region`` (``32.16``)."""
+        client = next(c for c in self.demo["clients"] if c["regions"] == [region])
+        return {k: client[k] for k in ("client_id", "client_secret")}
+
+
+@contextmanager
+def running_platform(
+    name: str, *, settings: Mapping[str, str] | None = None
+) -> Iterator[RunningPlatform]:
+    """The whole platform under ``.local/<name>``, stopped and removed on exit."""
+    state = ROOT / ".local" / name
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    (ROOT / ".local" / "cache").mkdir(exist_ok=True)
+    (state / "cache").symlink_to(ROOT / ".local" / "cache")
+    try:
+        postgres, kafka = start_infrastructure(state, pg_port=free_port(), kafka_port=free_port())
+        try:
+            config = PlatformConfig(
+                state_dir=state,
+                gateway_port=free_port(),
+                service_ports={spec.name: free_port() for spec in SERVICES},
+                settings=dict(settings or {}),
+            )
+            platform = Platform(config, postgres=postgres, kafka=kafka)
+            try:
+                platform.start()
+                platform.register_demo_clients()
+                demo = json.loads((state / "demo-clients.json").read_text())
+                yield RunningPlatform(platform=platform, postgres=postgres, kafka=kafka, demo=demo)
+            finally:
+                platform.stop()
+        finally:
+            kafka.stop()
+            postgres.stop()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+class Token:
+    """A demo client's bearer token, fetched again before it expires."""
+
+    def __init__(self, http: httpx.AsyncClient, credentials: dict[str, str]) -> None:
+        self.http, self.credentials = http, credentials
+        self.value, self.renew_at = "", 0.0
+
+    async def headers(self) -> dict[str, str]:
+        if time.monotonic() >= self.renew_at:
+            response = await self.http.post(
+                "/oauth/token", data={"grant_type": "client_credentials", **self.credentials}
+            )
+            response.raise_for_status()
+            answer = response.json()
+            self.value = answer["access_token"]
+            self.renew_at = time.monotonic() + answer["expires_in"] / 2
+        return {"Authorization": f"Bearer {self.value}"}
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The ``q`` quantile of ``samples`` (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
