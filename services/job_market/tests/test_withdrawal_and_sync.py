@@ -248,3 +248,39 @@ async def test_a_withdrawn_job_seeker_is_not_a_placements_reference(
     answer = await app_client.post(PLACEMENTS, json=placement, headers=headers)
     assert answer.status_code == 422
     assert [e["field"] for e in answer.json()["errors"]] == ["nik"]
+
+
+async def test_a_job_seeker_placed_by_a_withdrawn_placement_alone_is_active_again(
+    app_client: httpx.AsyncClient, token: Headers, job_seeker: Builder
+) -> None:
+    headers = token("32.16")
+    person = _person(1401)
+    seeker = await _created(app_client, headers, job_seeker(**person))
+
+    async def placed(external_id: str) -> str:
+        body = {
+            "external_id": external_id,
+            "nik": person["nik"],
+            "employer_nib": "9120001234567",
+            "placed_at": "2026-10-20",
+            "mechanism": "AKL",
+            "region_code": "32.16",
+        }
+        answer = await app_client.post(PLACEMENTS, json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    async def status() -> str:
+        return str(
+            (await app_client.get(f"{JOB_SEEKERS}/{seeker}", headers=headers)).json()["status"]
+        )
+
+    first, second = (
+        await placed(f"P-{uuid.uuid4().hex[:10]}"),
+        await placed(f"P-{uuid.uuid4().hex[:10]}"),
+    )
+    assert await status() == "placed"
+    await app_client.delete(f"{PLACEMENTS}/{first}", headers=headers)
+    assert await status() == "placed"  # still placed by the second
+    await app_client.delete(f"{PLACEMENTS}/{second}", headers=headers)
+    assert await status() == "active"

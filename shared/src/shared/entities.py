@@ -33,6 +33,14 @@ class Upsert(Protocol[C_contra]):
     ) -> Awaitable[WriteResult]: ...
 
 
+class AfterWithdrawal(Protocol):
+    """The follow-up of a withdrawal on other records (a placement's job seeker, ...)."""
+
+    def __call__(
+        self, session: AsyncSession, *, principal: Principal, row: Any
+    ) -> Awaitable[None]: ...
+
+
 @dataclass(frozen=True)
 class Flat(Generic[C_contra]):
     """How a record whose write is its row and its event alone is written (no child rows, no
@@ -68,6 +76,8 @@ class Entity(Generic[C]):
     """The field that identifies a record of the caller (companies: ``nib``)."""
     flat: Flat[C] | None = None
     """Set when the record's write is ``flat``: its new records are imported set-based."""
+    after_withdrawal: AfterWithdrawal | None = None
+    """What else changes when a record is withdrawn (in the same transaction)."""
 
     @property
     def name(self) -> str:

@@ -1,4 +1,5 @@
-"""Retraction: ``DELETE {collection}/{id}`` for every declared entity.
+"""Retraction: ``DELETE {collection}/{id}`` for every declared entity, and ``withdraw_entity``,
+the one withdrawal both it and the import jobs (``mode=withdraw``) use.
 
 (No ``from __future__ import annotations``: the endpoints are built inside a function and their
 annotations must be objects FastAPI can read, as in ``shared.imports.router``.)
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
@@ -17,6 +19,32 @@ from shared.entities import Entity
 from shared.errors import PROBLEM_RESPONSES, ProblemError
 from shared.outbox import wake_relay
 from shared.records import withdraw_record
+
+
+async def withdraw_entity(
+    session: AsyncSession,
+    entity: Entity[Any],
+    *,
+    principal: Principal,
+    where: Sequence[sa.ColumnElement[bool]],
+    outbox: sa.Table,
+) -> bool | None:
+    """Withdraw the caller's ``entity`` record matching ``where`` with its follow-ups (no
+    commit): True if this withdrew it, False if it already was, None if there is none."""
+    found = await withdraw_record(
+        session,
+        entity.table,
+        principal=principal,
+        where=where,
+        outbox=outbox,
+        event=entity.withdrawn,
+    )
+    if found is None:
+        return None
+    row, withdrawn = found
+    if withdrawn and entity.after_withdrawal is not None:
+        await entity.after_withdrawal(session, principal=principal, row=row)
+    return withdrawn
 
 
 def withdrawal_router(*, entities: Sequence[Entity[Any]], outbox: sa.Table) -> APIRouter:
@@ -52,13 +80,8 @@ def _withdraw_endpoint(
         session: SessionDep,
         request: Request,
     ) -> Response:
-        found = await withdraw_record(
-            session,
-            entity.table,
-            principal=principal,
-            where=[columns.id == record_id],
-            outbox=outbox,
-            event=entity.withdrawn,
+        found = await withdraw_entity(
+            session, entity, principal=principal, where=[columns.id == record_id], outbox=outbox
         )
         if found is None:
             raise ProblemError(404, f"no {entity.collection} record {record_id} in your regions")

@@ -44,8 +44,9 @@ from shared.errors import DATABASE_UNAVAILABLE, ProblemError, schema_error, sqls
 from shared.imports.jobs import FINISHED, Conflict, Status, principal_of, unseal
 from shared.imports.table import ImportTables
 from shared.outbox import enqueue_all
-from shared.records import Change, insert_new, utcnow, withdraw_record
+from shared.records import Change, insert_new, utcnow
 from shared.rules import Rules
+from shared.withdrawal import withdraw_entity
 
 log = logging.getLogger(__name__)
 
@@ -440,23 +441,22 @@ class ImportWorker:
         if self._outbox is None:
             raise RuntimeError("withdrawing records needs the service's outbox")
         try:
-            found = await withdraw_record(
+            found = await withdraw_entity(
                 session,
-                entity.table,
+                entity,
                 principal=job.principal,
                 where=[
                     columns.source_client == job.principal.client_id,
                     columns.external_id == record.external_id,
                 ],
                 outbox=self._outbox,
-                event=entity.withdrawn,
             )
         except sa_exc.DBAPIError as exc:
             raise _refusal(exc, record) from exc
         if found is None:
             detail = f"this client has no record with this {key} in its regions"
             return REJECTED, [_conflict(record, key, detail, "not_found")]
-        return ("withdrawn" if found[1] else "unchanged"), []
+        return ("withdrawn" if found else "unchanged"), []
 
     async def _records(
         self, session: AsyncSession, job_id: uuid.UUID, *, after: int

@@ -29,7 +29,12 @@ from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
-from job_market.job_seekers.models import JobSeeker, JobSeekerCreate, JobSeekerPublic
+from job_market.job_seekers.models import (
+    JobSeeker,
+    JobSeekerCreate,
+    JobSeekerPublic,
+    JobSeekerStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -83,16 +88,29 @@ async def mark_placed(
 ) -> None:
     """A placement names this job seeker: their status becomes ``placed`` (a new revision and
     its event, the caller commits). A withdrawn or already placed job seeker stays as it is."""
+    await set_status(session, principal=principal, job_seeker_id=job_seeker_id, status="placed")
+
+
+async def set_status(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    job_seeker_id: uuid.UUID,
+    status: JobSeekerStatus,
+    was: JobSeekerStatus | None = None,
+) -> None:
+    """Set a current job seeker's ``status`` (only from ``was``, if given): a new revision and
+    its event (the caller commits). Placements decide it; the region may correct it."""
     row = await session.scalar(
         sa.select(JobSeeker)
         .where(sa.inspect(JobSeeker).columns.id == job_seeker_id, *current(JobSeeker))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if row is None or row.status == "placed":
+    if row is None or row.status == status or (was is not None and row.status != was):
         return
     trail.note_write(session, row, principal=principal, previous_revision=row.revision)
-    row.status = "placed"
+    row.status = status
     row.revision += 1
     row.updated_at = utcnow()
     await session.flush()

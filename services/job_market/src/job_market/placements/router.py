@@ -37,6 +37,7 @@ ENTITY = Entity(
     check=service.check_placement,
     upsert=service.upsert_placement,
     withdrawn=PlacementWithdrawnV1,
+    after_withdrawal=service.after_withdrawal,
     example={
         "external_id": "PNP-2026-0007",
         "nik": EXAMPLE_NIK,

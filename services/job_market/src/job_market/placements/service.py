@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from shared.auth import Principal
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
 from job_market.job_seekers.models import JobSeeker
-from job_market.job_seekers.service import mark_placed
+from job_market.job_seekers.service import mark_placed, set_status
 from job_market.placements.models import Placement, PlacementCreate, PlacementPublic
 from job_market.vacancies.models import Vacancy
 
@@ -124,6 +125,27 @@ async def upsert_placement(
         if row.job_seeker_id is not None:
             await mark_placed(session, principal=principal, job_seeker_id=row.job_seeker_id)
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
+
+
+async def after_withdrawal(session: AsyncSession, *, principal: Principal, row: Any) -> None:
+    """A withdrawn placement: its job seeker, placed by no other current placement, is
+    ``active`` again."""
+    if row.job_seeker_id is None:
+        return
+    columns = sa.inspect(Placement).columns
+    others = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Placement)
+        .where(columns.job_seeker_id == row.job_seeker_id, *current(Placement))
+    )
+    if not others:
+        await set_status(
+            session,
+            principal=principal,
+            job_seeker_id=row.job_seeker_id,
+            status="active",
+            was="placed",
+        )
 
 
 def to_public(row: Placement) -> PlacementPublic:
