@@ -353,3 +353,21 @@ async def test_templates_document_every_column_and_hold_no_nik(
     assert xlsx.headers["content-type"] == XLSX
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
     assert len(workbook.sheetnames) == 2
+
+
+async def test_a_small_job_is_not_held_up_by_another_clients_large_one(
+    app_client: httpx.AsyncClient, token: Headers, job_seeker: Builder
+) -> None:
+    large = await app_client.post(
+        IMPORTS, json=[job_seeker() for _ in range(20_000)], headers=token("32.16")
+    )
+    assert large.status_code == 202
+    small = await app_client.post(
+        IMPORTS,
+        json=[job_seeker()],
+        headers=token("32.16", client_id="another-client") | WAIT,
+    )
+    assert small.status_code == 200 and small.json()["status"] == "done", small.text
+    meanwhile = (await app_client.get(large.headers["location"], headers=token("32.16"))).json()
+    assert meanwhile["status"] in ("queued", "running")  # still at work on the large file
+    assert (await finished(app_client, large.json()["id"], token("32.16")))["status"] == "done"

@@ -3,7 +3,9 @@
 Each record goes through the entity's own validation, rule checks and upsert (the same as a
 single ``POST``), with the rights of the client that sent the file. One job is worked by one
 worker at a time (a transaction-level advisory lock on the job, so several replicas share the
-queue and a killed worker's job is taken over).
+queue and a killed worker's job is taken over). A service works ``CONCURRENCY`` jobs at once,
+the oldest first, so one client's large file does not hold up another client's small one.
+Records new to the client of a ``flat`` entity are inserted set-based (``_insert_new``).
 
 - ``atomic=record``: each chunk's writes, outbox events, audit rows, conflicts and the job's
   progress commit together; a worker killed mid-chunk loses that chunk's uncommitted work
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 REJECTED = "rejected"
 CHUNK = 500
 """Records per transaction of an ``atomic=record`` job."""
+CONCURRENCY = 2
+"""Jobs one service works at once (each holds two database connections while it runs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ class ImportWorker:
         published: Callable[[], None],
         poll_seconds: float = 2.0,
         chunk: int = CHUNK,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -129,6 +134,7 @@ class ImportWorker:
         self._published = published
         self._poll = poll_seconds
         self._chunk_size = chunk
+        self._concurrency = concurrency
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -136,7 +142,11 @@ class ImportWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Work jobs until cancelled."""
+        """Work jobs until cancelled, ``concurrency`` of them at a time: a client's large file
+        does not hold up another client's small one."""
+        await asyncio.gather(*(self._loop() for _ in range(self._concurrency)))
+
+    async def _loop(self) -> None:
         while True:
             try:
                 worked = await self.run_once()
