@@ -22,6 +22,35 @@ from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, sta
 from sinergi_local.postgres import PostgresServer
 from sinergi_local.testing import free_port
 
+BARE_JOB_SEEKERS = """
+CREATE TABLE IF NOT EXISTS job_seekers (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    source_client text NOT NULL,
+    external_id text NOT NULL,
+    revision integer NOT NULL DEFAULT 1,
+    nik text NOT NULL,
+    full_name text NOT NULL,
+    birth_date date NOT NULL,
+    sex varchar(1) NOT NULL,
+    education_level varchar(16) NOT NULL,
+    region_code text NOT NULL,
+    registered_at date NOT NULL,
+    ak1_number text,
+    education_major text,
+    graduation_year integer,
+    skills jsonb NOT NULL DEFAULT '[]',
+    desired_occupation_code text,
+    disability boolean NOT NULL DEFAULT false,
+    village_code text,
+    status varchar(16) NOT NULL DEFAULT 'active',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (source_client, external_id)
+)
+"""
+"""The comparators' bare job-seeker table: the platform's columns in clear, no audit, no
+outbox (a bare upsert, or a raw COPY, writes into it)."""
+
 
 @dataclass(frozen=True)
 class RunningPlatform:

@@ -45,7 +45,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from bench_platform import Token, running_platform
+from bench_platform import BARE_JOB_SEEKERS, Token, running_platform
 from shared.identifiers import Sex, nik_for
 
 UPLOAD_URL = "/api/v1/job-market/job-seekers/imports"
@@ -66,27 +66,6 @@ COLUMNS = (
     "region_code",
     "registered_at",
 )
-RAW_TABLE = """
-CREATE TABLE job_seekers (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    source_client text NOT NULL,
-    external_id text NOT NULL,
-    revision integer NOT NULL DEFAULT 1,
-    nik text NOT NULL,
-    full_name text NOT NULL,
-    birth_date date NOT NULL,
-    sex varchar(1) NOT NULL,
-    education_level varchar(16) NOT NULL,
-    region_code text NOT NULL,
-    registered_at date NOT NULL,
-    skills jsonb NOT NULL DEFAULT '[]',
-    disability boolean NOT NULL DEFAULT false,
-    status varchar(16) NOT NULL DEFAULT 'active',
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (source_client, external_id)
-)
-"""
 
 
 def write_csv(path: Path, records: int) -> None:
@@ -117,7 +96,7 @@ async def raw_copy(dsn: str, path: Path) -> tuple[int, float]:
     """Rows loaded and seconds taken: read, parse and COPY the file into a bare table."""
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.execute(RAW_TABLE)
+        await connection.execute(BARE_JOB_SEEKERS)
 
         async def rows() -> AsyncIterator[tuple[Any, ...]]:
             with path.open(newline="", encoding="utf-8") as fh:

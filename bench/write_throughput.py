@@ -55,7 +55,7 @@ import asyncpg
 import httptools
 import httpx
 import uvicorn
-from bench_platform import Token, percentile, running_platform
+from bench_platform import BARE_JOB_SEEKERS, Token, percentile, running_platform
 from fastapi import FastAPI, HTTPException, Response
 from job_market.job_seekers.models import JobSeekerCreate
 from shared.identifiers import NikMismatch, check_nik, nik_for
@@ -75,32 +75,6 @@ BARE_CLIENT = "disnaker-3216"
 DSN_VARIABLE = "BENCH_BARE_DSN"
 POOL_VARIABLE = "BENCH_BARE_POOL"
 
-BARE_TABLE = """
-CREATE TABLE IF NOT EXISTS job_seekers (
-    id uuid PRIMARY KEY,
-    source_client text NOT NULL,
-    external_id text NOT NULL,
-    revision integer NOT NULL DEFAULT 1,
-    nik text NOT NULL,
-    full_name text NOT NULL,
-    birth_date date NOT NULL,
-    sex varchar(1) NOT NULL,
-    education_level varchar(16) NOT NULL,
-    region_code text NOT NULL,
-    registered_at date NOT NULL,
-    ak1_number text,
-    education_major text,
-    graduation_year integer,
-    skills jsonb NOT NULL,
-    desired_occupation_code text,
-    disability boolean NOT NULL,
-    village_code text,
-    status varchar(16) NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (source_client, external_id)
-)
-"""
 FIELDS = (
     "nik",
     "full_name",
@@ -228,7 +202,7 @@ def bare_server(dsn: str, pool_size: int, log_path: Path) -> Iterator[str]:
 async def _create_bare_table(dsn: str) -> None:
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.execute(BARE_TABLE)
+        await connection.execute(BARE_JOB_SEEKERS)
     finally:
         await connection.close()
 

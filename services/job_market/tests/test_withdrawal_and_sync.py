@@ -35,6 +35,17 @@ async def _created(client: httpx.AsyncClient, headers: dict[str, str], body: dic
     return str(answer.json()["id"])
 
 
+def _placement(nik: str) -> dict[str, Any]:
+    return {
+        "external_id": f"P-{uuid.uuid4().hex[:10]}",
+        "nik": nik,
+        "employer_nib": "9120001234567",
+        "placed_at": "2026-10-20",
+        "mechanism": "AKL",
+        "region_code": "32.16",
+    }
+
+
 async def test_a_withdrawn_record_is_read_with_withdrawn_at_and_left_out_of_listings(
     app_client: httpx.AsyncClient, token: Headers, job_seeker: Builder, outbox: Outbox
 ) -> None:
@@ -209,14 +220,7 @@ async def test_vacancies_and_placements_filter_by_external_id(
     )
     assert [v["external_id"] for v in found.json()["items"]] == [posts[1]["external_id"]]
 
-    placement = {
-        "external_id": f"P-{uuid.uuid4().hex[:10]}",
-        "nik": person["nik"],
-        "employer_nib": "9120001234567",
-        "placed_at": "2026-10-20",
-        "mechanism": "AKL",
-        "region_code": "32.16",
-    }
+    placement = _placement(person["nik"])
     assert (await app_client.post(PLACEMENTS, json=placement, headers=headers)).status_code == 201
     found = await app_client.get(
         PLACEMENTS, params={"external_id": placement["external_id"]}, headers=headers
@@ -237,14 +241,7 @@ async def test_a_withdrawn_job_seeker_is_not_a_placements_reference(
     person = _person(1301)
     seeker = await _created(app_client, headers, job_seeker(**person))
     await app_client.delete(f"{JOB_SEEKERS}/{seeker}", headers=headers)
-    placement = {
-        "external_id": f"P-{uuid.uuid4().hex[:10]}",
-        "nik": person["nik"],
-        "employer_nib": "9120001234567",
-        "placed_at": "2026-10-20",
-        "mechanism": "AKL",
-        "region_code": "32.16",
-    }
+    placement = _placement(person["nik"])
     answer = await app_client.post(PLACEMENTS, json=placement, headers=headers)
     assert answer.status_code == 422
     assert [e["field"] for e in answer.json()["errors"]] == ["nik"]
@@ -257,16 +254,8 @@ async def test_a_job_seeker_placed_by_a_withdrawn_placement_alone_is_active_agai
     person = _person(1401)
     seeker = await _created(app_client, headers, job_seeker(**person))
 
-    async def placed(external_id: str) -> str:
-        body = {
-            "external_id": external_id,
-            "nik": person["nik"],
-            "employer_nib": "9120001234567",
-            "placed_at": "2026-10-20",
-            "mechanism": "AKL",
-            "region_code": "32.16",
-        }
-        answer = await app_client.post(PLACEMENTS, json=body, headers=headers)
+    async def placed() -> str:
+        answer = await app_client.post(PLACEMENTS, json=_placement(person["nik"]), headers=headers)
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
@@ -275,10 +264,7 @@ async def test_a_job_seeker_placed_by_a_withdrawn_placement_alone_is_active_agai
             (await app_client.get(f"{JOB_SEEKERS}/{seeker}", headers=headers)).json()["status"]
         )
 
-    first, second = (
-        await placed(f"P-{uuid.uuid4().hex[:10]}"),
-        await placed(f"P-{uuid.uuid4().hex[:10]}"),
-    )
+    first, second = await placed(), await placed()
     assert await status() == "placed"
     await app_client.delete(f"{PLACEMENTS}/{first}", headers=headers)
     assert await status() == "placed"  # still placed by the second
