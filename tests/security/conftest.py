@@ -168,13 +168,26 @@ def leaks(text: str, *, niks: Sequence[str] = (), names: Sequence[str] = ()) -> 
     """What of a text would reveal a NIK or a name: why, for each finding."""
     found = [f"16-digit run {m!r}" for m in SIXTEEN_DIGITS.findall(text)]
     found += [f"masked NIK {m!r}" for m in MASKED_NIK.findall(text)]
+    digits = _runs(text, niks)
     for nik in niks:
-        if nik in text:
+        if nik in digits:
             found.append(f"NIK {nik}")
-        elif nik[:12] in text:
+        elif nik[:12] in digits:
             found.append(f"NIK prefix {nik[:12]}")
-    found += [f"name {name!r}" for name in names if name in text]
+    letters = _runs(text, names)
+    found += [f"name {name!r}" for name in names if name in letters]
     return found
+
+
+def _runs(text: str, patterns: Sequence[str]) -> str:
+    """The distinct maximal runs of ``text`` made only of the patterns' characters, one per
+    line: a pattern (without a line break) occurs in ``text`` exactly when it occurs here. A
+    log of many megabytes is then searched for thousands of NIKs and names in seconds."""
+    alphabet = set("".join(patterns))
+    if not patterns or "\n" in alphabet:
+        return text
+    chars = "".join(re.escape(c) for c in sorted(alphabet))
+    return "\n".join(set(re.findall(f"[{chars}]+", text)))
 
 
 def nik_keys(node: Any, path: str = "") -> list[str]:
