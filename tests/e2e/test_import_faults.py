@@ -20,6 +20,7 @@ ValueOf = Callable[..., Awaitable[float | None]]
 Eventually = Callable[..., Awaitable[Any]]
 ROWS = 100_000
 IMPORTS = "/api/v1/job-market/job-seekers/imports"
+UPLOAD_TIMEOUT = httpx.Timeout(30, read=300)
 HEADER = "external_id,nik,full_name,birth_date,sex,education_level,region_code,registered_at\n"
 
 
@@ -48,8 +49,13 @@ async def test_a_100k_row_import_survives_a_killed_service_and_counts_each_row_o
     headers = await auth("disnaker-8204")
     cell = ("job_seekers_registered", "82.04", "2022-01")
     before = await value_of(*cell) or 0
+    # The answer comes once the service has staged all 100,000 rows (parsed, sealed, copied):
+    # seconds on a quiet machine, longer while the platform recovers from the fault tests.
     answer = await gateway.post(
-        IMPORTS, content=csv_of(ROWS), headers=headers | {"Content-Type": "text/csv"}
+        IMPORTS,
+        content=csv_of(ROWS),
+        headers=headers | {"Content-Type": "text/csv"},
+        timeout=UPLOAD_TIMEOUT,
     )
     assert answer.status_code == 202, answer.text
     job_url = answer.headers["location"]

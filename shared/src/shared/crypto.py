@@ -26,7 +26,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +45,11 @@ class Keyring:
     """The data keys of a process: the first encrypts, every one decrypts."""
 
     keys: tuple[tuple[str, bytes], ...]
+    _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One cipher per key, its key schedule computed once (not per value).
+        object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys})
 
     @classmethod
     def parse(cls, setting: str) -> Keyring:
@@ -74,20 +79,20 @@ class Keyring:
 
     def encrypt(self, plaintext: str, *, purpose: str) -> str:
         """``plaintext`` encrypted under the current key, bound to ``purpose``."""
-        key_id, key = self.keys[0]
+        key_id = self.keys[0][0]
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), purpose.encode())
+        sealed = self._ciphers[key_id].encrypt(nonce, plaintext.encode("utf-8"), purpose.encode())
         return key_id + ":" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def decrypt(self, stored: str, *, purpose: str) -> str:
         """The plaintext of a stored value (any key of the ring)."""
         key_id, _, encoded = stored.partition(":")
-        key = dict(self.keys).get(key_id)
-        if key is None:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
             raise LookupError(f"no data key {key_id!r} in SINERGI_DATA_KEYS")
         raw = base64.urlsafe_b64decode(encoded)
         try:
-            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode())
+            plain = cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode())
         except InvalidTag as exc:
             raise ValueError(f"a stored {purpose} failed authentication") from exc
         return plain.decode("utf-8")
