@@ -199,12 +199,12 @@ class IdempotentConsumer:
             }
             for record, event in events
         ]
+        # Parameters apart from the statement (executemany): its compiled form is cached, where
+        # a multi-row VALUES clause would be compiled again for every batch.
         inserted = set(
             await session.scalars(
-                insert(self._inbox)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .returning(self._inbox.c.event_id)
+                insert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id),
+                rows,
             )
         )
         DUPLICATES.inc(len(events) - len(inserted))
