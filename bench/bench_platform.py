@@ -20,7 +20,7 @@ import httpx
 from sinergi_local.kafka import KafkaBroker
 from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, start_infrastructure
 from sinergi_local.postgres import PostgresServer
-from sinergi_local.testing import free_port
+from sinergi_local.testing import free_ports
 
 BARE_JOB_SEEKERS = """
 CREATE TABLE IF NOT EXISTS job_seekers (
@@ -82,12 +82,20 @@ def running_platform(
     (ROOT / ".local" / "cache").mkdir(exist_ok=True)
     (state / "cache").symlink_to(ROOT / ".local" / "cache")
     try:
-        postgres, kafka = start_infrastructure(state, pg_port=free_port(), kafka_port=free_port())
+        # Every port distinct: ports picked one by one may repeat or sit next to each other.
+        pg_port, kafka_port, controller_port, gateway_port, *service_ports = free_ports(
+            4 + len(SERVICES)
+        )
+        postgres, kafka = start_infrastructure(
+            state, pg_port=pg_port, kafka_port=kafka_port, controller_port=controller_port
+        )
         try:
             config = PlatformConfig(
                 state_dir=state,
-                gateway_port=free_port(),
-                service_ports={spec.name: free_port() for spec in SERVICES},
+                gateway_port=gateway_port,
+                service_ports={
+                    spec.name: port for spec, port in zip(SERVICES, service_ports, strict=True)
+                },
                 settings=dict(settings or {}),
             )
             platform = Platform(config, postgres=postgres, kafka=kafka)

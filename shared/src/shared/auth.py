@@ -140,7 +140,7 @@ class RequireScope:
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    def __call__(self, principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if self.scope not in principal.scopes:
             raise ProblemError(403, f"this token lacks the scope {self.scope}", kind="forbidden")
         return principal

@@ -167,8 +167,10 @@ def _walk(dependant: Dependant) -> list[str]:
     return names
 
 
-def refuse_unknown_query(request: Request) -> None:
+async def refuse_unknown_query(request: Request) -> None:
     """App-wide dependency: a 422 naming every query parameter the endpoint does not declare."""
+    # Async, like every dependency that does not block: FastAPI runs a plain function in a
+    # worker thread, a hop per request.
     route: Any = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

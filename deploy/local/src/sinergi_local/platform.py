@@ -477,9 +477,10 @@ def _environment(**values: str) -> Iterator[None]:
 
 
 def start_infrastructure(
-    state_dir: Path, *, pg_port: int, kafka_port: int
+    state_dir: Path, *, pg_port: int, kafka_port: int, controller_port: int | None = None
 ) -> tuple[PostgresServer, KafkaBroker]:
-    """Start (or reuse) the PostgreSQL cluster and the Kafka broker kept in ``state_dir``.
+    """Start (or reuse) the PostgreSQL cluster and the Kafka broker kept in ``state_dir``; the
+    broker's controller listens on ``controller_port`` (by default the port after its own).
 
     Their passwords (and the Kafka principals') are those in ``<state_dir>/secrets``.
     """
@@ -497,7 +498,7 @@ def start_infrastructure(
         data_dir=state_dir / "kafka",
         libs_dir=ensure_kafka_libs(state_dir / "cache"),
         port=kafka_port,
-        controller_port=kafka_port + 1,
+        controller_port=kafka_port + 1 if controller_port is None else controller_port,
         log_path=state_dir / "logs" / "kafka.log",
     )
     try:

@@ -16,6 +16,7 @@ service's ``conftest.py`` only declares the service and builds its request bodie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -62,9 +63,17 @@ LOCAL = ROOT / ".local"
 
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports nobody listens on right now (all held open while
+    they are chosen, so no two are the same)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 @pytest.fixture(scope="session")
@@ -100,12 +109,13 @@ def postgres(test_dir: Path, secret_store: SecretStore) -> Iterator[PostgresServ
 @pytest.fixture(scope="session")
 def kafka(test_dir: Path, secret_store: SecretStore) -> Iterator[KafkaBroker]:
     """The session's Kafka broker (single-node KRaft) with the platform's principals and ACLs."""
+    port, controller_port = free_ports(2)
     broker = platform_broker(
         secret_store,
         data_dir=test_dir / "kafka",
         libs_dir=ensure_kafka_libs(LOCAL / "cache"),
-        port=free_port(),
-        controller_port=free_port(),
+        port=port,
+        controller_port=controller_port,
         log_path=test_dir / "kafka.log",
     )
     broker.provision(grants=TEST_GRANTS)
@@ -167,10 +177,11 @@ def platform(
     test_dir: Path, secret_store: SecretStore, postgres: PostgresServer, kafka: KafkaBroker
 ) -> Iterator[Platform]:
     """The whole platform (services + gateway as processes) on the session's servers."""
-    service_ports = {spec.name: free_port() for spec in SERVICES}
+    gateway_port, *ports = free_ports(1 + len(SERVICES))
+    service_ports = {spec.name: port for spec, port in zip(SERVICES, ports, strict=True)}
     config = PlatformConfig(
         state_dir=test_dir / "platform",
-        gateway_port=free_port(),
+        gateway_port=gateway_port,
         service_ports=service_ports,
         environment="test",
         secrets_dir=secret_store.root,
