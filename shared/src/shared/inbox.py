@@ -43,6 +43,12 @@ class Batched:
     apply: Callable[[AsyncSession, Sequence[CloudEvent]], Awaitable[None]]
 
 
+Around = Callable[
+    [AsyncSession, Sequence[CloudEvent], Callable[[], Awaitable[None]]], Awaitable[None]
+]
+"""``around(session, events, apply)``: work to do in the transaction before and after the
+events are applied; it must call ``apply()`` once (e.g. keep a derived table current)."""
+
 Verify = Callable[[str, CloudEvent], str | None]
 """``verify(topic, event)``: why the event must not be applied, or None when it may be."""
 
@@ -83,6 +89,7 @@ class IdempotentConsumer:
         handlers: Mapping[str, Handler | Batched],
         on_applied: Callable[[], None] | None = None,
         verify: Verify | None = None,
+        around: Around | None = None,
     ) -> None:
         self._sessions = sessions
         self._inbox = inbox
@@ -92,6 +99,7 @@ class IdempotentConsumer:
         self._group_id = group_id
         self._handlers = handlers
         self._on_applied = on_applied
+        self._around = around
         self._stopping = False
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -216,15 +224,22 @@ class IdempotentConsumer:
         events: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]],
     ) -> None:
         """Apply events: batched handlers once per batch, the others one by one in order."""
-        batches: dict[int, tuple[Batched, list[CloudEvent]]] = {}
-        for _, event in events:
-            handler = self._handlers[event.type]
-            if isinstance(handler, Batched):
-                batches.setdefault(id(handler), (handler, []))[1].append(event)
-            else:
-                await handler(session, event)
-        for handler, batch in batches.values():
-            await handler.apply(session, batch)
+
+        async def apply() -> None:
+            batches: dict[int, tuple[Batched, list[CloudEvent]]] = {}
+            for _, event in events:
+                handler = self._handlers[event.type]
+                if isinstance(handler, Batched):
+                    batches.setdefault(id(handler), (handler, []))[1].append(event)
+                else:
+                    await handler(session, event)
+            for handler, batch in batches.values():
+                await handler.apply(session, batch)
+
+        if self._around is None:
+            await apply()
+        else:
+            await self._around(session, [event for _, event in events], apply)
 
     async def _apply_one(
         self,
@@ -259,4 +274,4 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-__all__ = ["Batched", "Handler", "IdempotentConsumer", "Verify", "inbox_table"]
+__all__ = ["Around", "Batched", "Handler", "IdempotentConsumer", "Verify", "inbox_table"]

@@ -15,6 +15,7 @@ from shared.inbox import IdempotentConsumer
 from shared.kafka import KafkaAccess
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aggregation.cube.maintain import maintain
 from aggregation.handlers import HANDLERS
 from aggregation.projections.tables import inbox
 
@@ -30,7 +31,8 @@ def build_consumer(
     topics: Sequence[str] = TOPICS,
     group_id: str = GROUP_ID,
 ) -> IdempotentConsumer:
-    """The idempotent consumer applying ``HANDLERS`` to the aggregation database."""
+    """The idempotent consumer applying ``HANDLERS`` to the aggregation database, keeping
+    the indicator cube current in the same transactions."""
     return IdempotentConsumer(
         sessions=sessions,
         inbox=inbox,
@@ -39,4 +41,5 @@ def build_consumer(
         group_id=group_id,
         handlers=HANDLERS,
         verify=origin_problem,
+        around=maintain,
     )

@@ -147,42 +147,101 @@ async def project_accident(session: AsyncSession, event: CloudEvent) -> None:
     )
 
 
-HANDLERS: Mapping[str, Handler | Batched] = {
+_BY_TABLE: tuple[tuple[sa.Table, Mapping[str, Handler | Batched]], ...] = (
     # Job market
-    JobSeekerRegisteredV1.event_type: project_job_seeker,
-    JobSeekerUpdatedV1.event_type: project_job_seeker,
-    VacancyPostedV1.event_type: project_vacancy,
-    VacancyUpdatedV1.event_type: project_vacancy,
-    PlacementRecordedV1.event_type: project_placement,
-    PlacementUpdatedV1.event_type: project_placement,
-    PlacementRecordedV2.event_type: project_placement_v2,
-    PlacementUpdatedV2.event_type: project_placement_v2,
+    (
+        job_seekers,
+        {
+            JobSeekerRegisteredV1.event_type: project_job_seeker,
+            JobSeekerUpdatedV1.event_type: project_job_seeker,
+            JobSeekerWithdrawnV1.event_type: _withdraw(job_seekers),
+        },
+    ),
+    (
+        vacancies,
+        {
+            VacancyPostedV1.event_type: project_vacancy,
+            VacancyUpdatedV1.event_type: project_vacancy,
+            VacancyWithdrawnV1.event_type: _withdraw(vacancies),
+        },
+    ),
+    (
+        placements,
+        {
+            PlacementRecordedV1.event_type: project_placement,
+            PlacementUpdatedV1.event_type: project_placement,
+            PlacementRecordedV2.event_type: project_placement_v2,
+            PlacementUpdatedV2.event_type: project_placement_v2,
+            PlacementWithdrawnV1.event_type: _withdraw(placements),
+        },
+    ),
     # Training
-    ProgramCreatedV1.event_type: project_program,
-    ProgramUpdatedV1.event_type: project_program,
-    EnrollmentRecordedV1.event_type: project_enrollment,
-    EnrollmentUpdatedV1.event_type: project_enrollment,
+    (
+        programs,
+        {
+            ProgramCreatedV1.event_type: project_program,
+            ProgramUpdatedV1.event_type: project_program,
+            ProgramWithdrawnV1.event_type: _withdraw(programs),
+        },
+    ),
+    (
+        enrollments,
+        {
+            EnrollmentRecordedV1.event_type: project_enrollment,
+            EnrollmentUpdatedV1.event_type: project_enrollment,
+            EnrollmentWithdrawnV1.event_type: _withdraw(enrollments),
+        },
+    ),
     # Inspection
-    CompanyRegisteredV1.event_type: project_company,
-    CompanyUpdatedV1.event_type: project_company,
-    InspectionRecordedV1.event_type: project_inspection,
-    InspectionUpdatedV1.event_type: project_inspection,
-    AccidentReportedV1.event_type: project_accident,
-    AccidentUpdatedV1.event_type: project_accident,
+    (
+        companies,
+        {
+            CompanyRegisteredV1.event_type: project_company,
+            CompanyUpdatedV1.event_type: project_company,
+            CompanyWithdrawnV1.event_type: _withdraw(companies),
+        },
+    ),
+    (
+        inspections,
+        {
+            InspectionRecordedV1.event_type: project_inspection,
+            InspectionUpdatedV1.event_type: project_inspection,
+            InspectionWithdrawnV1.event_type: _withdraw(inspections),
+        },
+    ),
+    (
+        accidents,
+        {
+            AccidentReportedV1.event_type: project_accident,
+            AccidentUpdatedV1.event_type: project_accident,
+            AccidentWithdrawnV1.event_type: _withdraw(accidents),
+        },
+    ),
     # Social security
-    MembershipRegisteredV1.event_type: project_membership,
-    MembershipUpdatedV1.event_type: project_membership,
-    ClaimSubmittedV1.event_type: project_claim,
-    ClaimUpdatedV1.event_type: project_claim,
-    # Withdrawals (every entity)
-    JobSeekerWithdrawnV1.event_type: _withdraw(job_seekers),
-    VacancyWithdrawnV1.event_type: _withdraw(vacancies),
-    PlacementWithdrawnV1.event_type: _withdraw(placements),
-    ProgramWithdrawnV1.event_type: _withdraw(programs),
-    EnrollmentWithdrawnV1.event_type: _withdraw(enrollments),
-    CompanyWithdrawnV1.event_type: _withdraw(companies),
-    InspectionWithdrawnV1.event_type: _withdraw(inspections),
-    AccidentWithdrawnV1.event_type: _withdraw(accidents),
-    MembershipWithdrawnV1.event_type: _withdraw(memberships),
-    ClaimWithdrawnV1.event_type: _withdraw(claims),
+    (
+        memberships,
+        {
+            MembershipRegisteredV1.event_type: project_membership,
+            MembershipUpdatedV1.event_type: project_membership,
+            MembershipWithdrawnV1.event_type: _withdraw(memberships),
+        },
+    ),
+    (
+        claims,
+        {
+            ClaimSubmittedV1.event_type: project_claim,
+            ClaimUpdatedV1.event_type: project_claim,
+            ClaimWithdrawnV1.event_type: _withdraw(claims),
+        },
+    ),
+)
+
+HANDLERS: Mapping[str, Handler | Batched] = {
+    event_type: handler for _, handlers in _BY_TABLE for event_type, handler in handlers.items()
 }
+"""The handler of each event type."""
+
+TABLE_OF: Mapping[str, sa.Table] = {
+    event_type: table for table, handlers in _BY_TABLE for event_type in handlers
+}
+"""The projection each event type changes (the row its ``id`` names)."""

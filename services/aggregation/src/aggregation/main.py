@@ -13,6 +13,7 @@ from shared.service import create_service_app
 from shared.settings import Settings
 
 from aggregation.consumer import GROUP_ID, TOPICS, build_consumer
+from aggregation.cube.maintain import ensure_built
 from aggregation.indicators.router import router as indicators_router
 
 
@@ -30,6 +31,7 @@ def create_app(
     settings = settings or Settings()
 
     async def consume(app: FastAPI) -> None:
+        await ensure_built(app.state.sessions)
         consumer = build_consumer(
             sessions=app.state.sessions,
             kafka=KafkaAccess.from_settings(settings),

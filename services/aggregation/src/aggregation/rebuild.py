@@ -9,8 +9,8 @@ gives the same numbers (ARCHITECTURE, "Rebuildable"). The procedure:
    (``SINERGI_DATABASE_URL``, ``SINERGI_KAFKA_BOOTSTRAP``, ``SINERGI_KAFKA_USERNAME``,
    ``SINERGI_KAFKA_PASSWORD``: the aggregation's own principal may read its group). It
    rewinds the committed offsets of the group ``sinergi-aggregation`` to the first retained
-   event of every partition of the consumed topics, then empties the projections and the
-   inbox in one transaction.
+   event of every partition of the consumed topics, then empties the projections, the
+   indicator cube and the inbox in one transaction.
 3. Start the service again; its consumer replays everything, and the indicators return to the
    same values once it has caught up.
 
@@ -46,7 +46,7 @@ from shared.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aggregation.consumer import GROUP_ID, TOPICS
-from aggregation.projections.tables import PROJECTIONS, inbox
+from aggregation.projections.tables import PROJECTIONS, cube_cells, cube_state, inbox
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ async def rewind_offsets(*, kafka: KafkaAccess, topics: Sequence[str], group_id:
 
 async def empty_read_models(engine: AsyncEngine) -> tuple[str, ...]:
     """Empty the projections and the inbox in one transaction."""
-    tables = (*PROJECTIONS, inbox)
+    tables = (*PROJECTIONS, cube_cells, cube_state, inbox)
     names = tuple(table.name for table in tables)
     async with engine.begin() as conn:
         await conn.execute(sa.text(f"TRUNCATE {', '.join(names)}"))

@@ -193,13 +193,13 @@ COVER_WINDOW_DAYS = 30
 # [completed_at, completed_at + 6 calendar months].
 PLACEMENT_WINDOW_MONTHS = 6
 
-_placement_covered = sa.exists().where(
+placement_covered = sa.exists().where(
     memberships.c.person_ref == placements.c.person_ref,
     memberships.c.started_at <= placements.c.placed_at + sa.literal(COVER_WINDOW_DAYS),
     sa.or_(memberships.c.ended_at.is_(None), memberships.c.ended_at > placements.c.placed_at),
 )
 
-_graduate_placed = sa.exists().where(
+graduate_placed = sa.exists().where(
     placements.c.person_ref == enrollments.c.person_ref,
     placements.c.placed_at >= enrollments.c.completed_at,
     placements.c.placed_at
@@ -210,7 +210,7 @@ _graduate_placed = sa.exists().where(
     ),
 )
 
-_victim_has_jkk = sa.exists().where(
+victim_has_jkk = sa.exists().where(
     memberships.c.person_ref == accident_victims.c.person_ref,
     memberships.c.programs.contains(["JKK"]),
     memberships.c.started_at <= accidents.c.occurred_at,
@@ -228,7 +228,7 @@ PLACEMENTS_COVERED = MonthlyFlow(
     "placements.placed.covered_within_30_days",
     placements,
     "placed_at",
-    where=(_placement_covered,),
+    where=(placement_covered,),
 )
 
 # Training
@@ -244,7 +244,7 @@ GRADUATES_PLACED = MonthlyFlow(
     "enrollments.completed.placed_within_6_months",
     enrollments,
     "completed_at",
-    where=(_completed, _graduate_placed),
+    where=(_completed, graduate_placed),
 )
 
 # Inspection
@@ -272,7 +272,7 @@ VICTIMS_WITHOUT_JKK = MonthlyFlow(
     accidents,
     "occurred_at",
     counted=accident_victims,
-    where=(~_victim_has_jkk,),
+    where=(~victim_has_jkk,),
 )
 
 # Social security

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from shared.regions import RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aggregation.cube.measures import cube_measure
+from aggregation.cube.read import read_totals
 from aggregation.indicators.areas import Number, area_regencies
 from aggregation.indicators.catalogue import CATALOGUE, by_code
 from aggregation.indicators.measures import Measure
@@ -32,9 +34,15 @@ def list_indicators() -> list[IndicatorPublic]:
 
 
 async def compute_values(
-    session: AsyncSession, *, query: ValuesQuery, regions: RegionRegistry
+    session: AsyncSession,
+    *,
+    query: ValuesQuery,
+    regions: RegionRegistry,
+    reference: bool = False,
 ) -> list[IndicatorValue]:
-    """One value per indicator, area and period of ``query`` (indicator-major order)."""
+    """One value per indicator, area and period of ``query`` (indicator-major order), read
+    from the cube; with ``reference``, computed from the projections by the read-time SQL
+    (``measures``: slow, and kept to check the cube against)."""
     indicators = [by_code()[code] for code in query.indicators]
     measures: dict[str, Measure] = {
         m.key: m for indicator in indicators for m in indicator.formula.measures
@@ -47,7 +55,17 @@ async def compute_values(
     async with session.begin():
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         for key, measure in measures.items():
-            totals[key] = await measure.totals(session, areas=members, periods=query.periods)
+            if reference:
+                totals[key] = await measure.totals(session, areas=members, periods=query.periods)
+            else:
+                cells = await read_totals(
+                    session, cube_measure(key), areas=members, periods=query.periods
+                )
+                totals[key] = {
+                    (area, period): cells.get((area, period, ()), 0)
+                    for area in members
+                    for period in query.periods
+                }
 
     values: list[IndicatorValue] = []
     for indicator in indicators:

@@ -21,10 +21,10 @@ from shared.regions import registry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.projections.tables import withdrawals
+from aggregation.projections.tables import LINK_COLUMNS, withdrawals
 
 # Columns the projection maintains itself rather than copying from the snapshot.
-_OWN_COLUMNS = frozenset({"updated_at"})
+_OWN_COLUMNS = frozenset({"updated_at"}) | LINK_COLUMNS
 
 
 def canonical_region(code: str) -> str:

@@ -23,6 +23,15 @@ from sqlalchemy.dialects import postgresql
 metadata = sa.MetaData()
 
 
+def _link(name: str) -> sa.Column[bool]:
+    """A yes/no the aggregation derives from another domain's rows of the same person."""
+    return sa.Column(name, sa.Boolean, nullable=False, server_default=sa.false())
+
+
+LINK_COLUMNS = frozenset({"covered_within_30_days", "placed_within_6_months", "has_jkk"})
+"""Columns the aggregation keeps itself (``cube.links``): no snapshot carries them."""
+
+
 def _updated_at() -> sa.Column[object]:
     return sa.Column(
         "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
@@ -79,6 +88,8 @@ placements = sa.Table(
     sa.Column("placed_at", sa.Date, nullable=False),
     sa.Column("mechanism", sa.Text, nullable=False),
     _updated_at(),
+    # Kept by the aggregation (``cube.links``), not sent by the event.
+    _link("covered_within_30_days"),
     sa.Index("ix_placements_region_placed", "region_code", "placed_at"),
     sa.Index("ix_placements_placed", "placed_at"),
     sa.Index("ix_placements_person_placed", "person_ref", "placed_at"),
@@ -117,6 +128,7 @@ enrollments = sa.Table(
     sa.Column("completed_at", sa.Date),
     sa.Column("certified", sa.Boolean, nullable=False),
     _updated_at(),
+    _link("placed_within_6_months"),
     sa.Index("ix_enrollments_region_enrolled", "region_code", "enrolled_at"),
     sa.Index("ix_enrollments_enrolled", "enrolled_at"),
     sa.Index("ix_enrollments_region_completed", "region_code", "completed_at"),
@@ -196,6 +208,7 @@ accident_victims = sa.Table(
     sa.Column("person_ref", sa.Text, nullable=False),
     sa.Column("sex", sa.Text, nullable=False),
     sa.Column("birth_year", sa.Integer, nullable=False),
+    _link("has_jkk"),
     sa.Index("ix_accident_victims_person", "person_ref"),
 )
 
@@ -265,4 +278,27 @@ withdrawals = sa.Table(
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("revision", sa.BigInteger, nullable=False),
+)
+
+# The indicator cube (``aggregation.cube``): per measure, breakdown, area and month, the value
+# (for a distinct-person stock, the change of the stock in that month).
+cube_cells = sa.Table(
+    "cube_cells",
+    metadata,
+    sa.Column("measure", sa.Text, primary_key=True),
+    sa.Column("grouping", sa.Text, primary_key=True),
+    sa.Column("area", sa.Text, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("dims", postgresql.ARRAY(sa.Text), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# One row: when the newest event the cube reflects happened (the answers' ``as_of``), and
+# whether the cube has been built from the projections that existed before it.
+cube_state = sa.Table(
+    "cube_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("as_of", sa.DateTime(timezone=True)),
+    sa.Column("built", sa.Boolean, nullable=False, server_default=sa.true()),
 )

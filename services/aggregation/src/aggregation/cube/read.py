@@ -1,0 +1,114 @@
+"""Reading the cube: a measure's values per requested area, month and breakdown.
+
+A flow's cells are per regency: a province and the nation are summed from them in the query.
+A stock's cells are kept per area as monthly changes: the stock of a month is the sum of the
+changes up to it. Either way the work depends on the areas, months and breakdown asked, not on
+how many records the cube was built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sqlalchemy as sa
+from shared.regions import NATIONAL
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aggregation.cube.cells import DistinctPersons, Flow
+from aggregation.indicators.periods import Period
+from aggregation.projections.tables import cube_cells
+
+Dims = tuple[str, ...]
+CubeTotals = dict[tuple[str, Period, Dims], int]
+"""Value per (area, month, the breakdown's dimension values); absent: 0."""
+
+
+async def read_totals(
+    session: AsyncSession,
+    measure: Flow | DistinctPersons,
+    *,
+    areas: Mapping[str, frozenset[str] | None],
+    periods: Sequence[Period],
+    grouping: str = "",
+) -> CubeTotals:
+    """``measure``'s values for every area (its regencies; None: the nation) and month."""
+    if isinstance(measure, DistinctPersons):
+        return await _stock(session, measure.key, list(areas), periods, grouping)
+    return await _flow(session, measure.key, areas, periods, grouping)
+
+
+def _months(periods: Sequence[Period]) -> list[Period]:
+    return sorted(set(periods))
+
+
+async def _flow(
+    session: AsyncSession,
+    key: str,
+    areas: Mapping[str, frozenset[str] | None],
+    periods: Sequence[Period],
+    grouping: str,
+) -> CubeTotals:
+    cells = cube_cells.c
+    months = _months(periods)
+    asked = {p.start for p in months}
+    scope = (
+        cells.measure == key,
+        cells.grouping == grouping,
+        cells.month >= months[0].start,
+        cells.month < months[-1].end,
+    )
+    totals: CubeTotals = {}
+    nation = [area for area, regencies in areas.items() if regencies is None]
+    if nation:
+        stmt = (
+            sa.select(cells.month, cells.dims, sa.func.sum(cells.value))
+            .where(*scope)
+            .group_by(cells.month, cells.dims)
+        )
+        for month, dims, value in await session.execute(stmt):
+            if month in asked:
+                for area in nation:
+                    totals[(area, Period.of(month), tuple(dims))] = int(value)
+    pairs = [
+        (area, regency)
+        for area, regencies in areas.items()
+        if regencies is not None
+        for regency in sorted(regencies)
+    ]
+    if pairs:
+        members = sa.values(
+            sa.column("area", sa.Text), sa.column("regency", sa.Text), name="members"
+        ).data(pairs)
+        stmt = (
+            sa.select(members.c.area, cells.month, cells.dims, sa.func.sum(cells.value))
+            .select_from(cube_cells.join(members, members.c.regency == cells.area))
+            .where(*scope)
+            .group_by(members.c.area, cells.month, cells.dims)
+        )
+        for area, month, dims, value in await session.execute(stmt):
+            if month in asked:
+                totals[(area, Period.of(month), tuple(dims))] = int(value)
+    return totals
+
+
+async def _stock(
+    session: AsyncSession, key: str, areas: Sequence[str], periods: Sequence[Period], grouping: str
+) -> CubeTotals:
+    cells = cube_cells.c
+    months = sa.values(sa.column("first_day", sa.Date), name="months").data(
+        [(p.start,) for p in _months(periods)]
+    )
+    stmt = (
+        sa.select(cells.area, months.c.first_day, cells.dims, sa.func.sum(cells.value))
+        .select_from(cube_cells.join(months, cells.month <= months.c.first_day))
+        .where(
+            cells.measure == key,
+            cells.grouping == grouping,
+            cells.area.in_([NATIONAL if area == NATIONAL else area for area in areas]),
+        )
+        .group_by(cells.area, months.c.first_day, cells.dims)
+    )
+    return {
+        (area, Period.of(month), tuple(dims)): int(value)
+        for area, month, dims, value in await session.execute(stmt)
+    }
