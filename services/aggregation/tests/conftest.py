@@ -343,6 +343,6 @@ def indicator_values(sessions: async_sessionmaker[AsyncSession]) -> ValuesReader
         )
         async with sessions() as session:
             found = await compute_values(session, query=query, regions=registry())
-        return {(v.indicator, v.region_code, v.period): v.value for v in found}
+        return {(v.indicator, v.region_code, v.period): v.value for v in found.values}
 
     return read

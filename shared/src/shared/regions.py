@@ -90,6 +90,14 @@ class RegionRegistry:
         code = ".".join(match.groups())
         return code if code in self.districts else None
 
+    def name_of(self, area: str) -> str:
+        """The name of a regency, a province or the nation (``Indonesia``)."""
+        if area == NATIONAL:
+            return "Indonesia"
+        if area in self.provinces:
+            return self.provinces[area]
+        return self.regencies[area].name
+
     def regencies_in(self, area: str) -> list[str]:
         """Regency codes that make up a regency, a province or the nation."""
         if area == NATIONAL:

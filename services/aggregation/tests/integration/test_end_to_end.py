@@ -211,13 +211,24 @@ async def test_events_on_kafka_become_indicator_values_over_http(
             headers={"Authorization": f"Bearer {bearer}"},
         )
         assert response.status_code == 200
-        assert response.json() == {
-            "values": [
-                {"indicator": "job_seekers_registered", "region_code": r, "period": p, "value": n}
-                for r, counts in (("12.75", (0, 1, 1)), ("32.13", (0, 0, 0)))
-                for p, n in zip(("2026-02", "2026-03", "2026-04"), counts, strict=True)
-            ]
-        }
+        body = response.json()
+        assert body["as_of"] is not None
+        assert body["values"] == [
+            {
+                "indicator": "job_seekers_registered",
+                "region_code": r,
+                "region_name": name,
+                "period": p,
+                "dimensions": {},
+                "value": n,
+                "status": "reported",
+            }
+            for r, name, counts in (
+                ("12.75", "Kota Binjai", (0, 1, 1)),
+                ("32.13", "Kabupaten Subang", (0, 0, 0)),
+            )
+            for p, n in zip(("2026-02", "2026-03", "2026-04"), counts, strict=True)
+        ]
 
         # No region: the nation. A ratio with nothing to divide by is null, not 0.
         response = await client.get(
@@ -225,16 +236,17 @@ async def test_events_on_kafka_become_indicator_values_over_http(
             params={"indicator": "placement_rate", "period": "2026-05"},
             headers={"Authorization": f"Bearer {bearer}"},
         )
-        assert response.json() == {
-            "values": [
-                {
-                    "indicator": "placement_rate",
-                    "region_code": "ID",
-                    "period": "2026-05",
-                    "value": None,
-                }
-            ]
-        }
+        assert response.json()["values"] == [
+            {
+                "indicator": "placement_rate",
+                "region_code": "ID",
+                "region_name": "Indonesia",
+                "period": "2026-05",
+                "dimensions": {},
+                "value": None,
+                "status": "reported",
+            }
+        ]
 
 
 async def test_a_rebuild_replays_the_topic_to_the_same_numbers(
@@ -359,8 +371,12 @@ async def test_the_catalogue_lists_every_indicator_with_both_languages(
             "definition_en",
             "unit",
             "domain",
+            "dimensions",
         }
     rate = next(e for e in entries if e["code"] == "placement_rate")
+    assert rate["dimensions"] == []  # placements and job seekers share no dimension
+    registered = next(e for e in entries if e["code"] == "job_seekers_registered")
+    assert registered["dimensions"] == ["sex", "age_band", "education_level", "disability"]
     assert rate["domain"] == "job_market"
     assert "null" in rate["definition_en"]
 
@@ -375,6 +391,18 @@ async def test_the_catalogue_lists_every_indicator_with_both_languages(
         ({"indicator": "placements", "region": "32.16"}, "period"),
         ({"indicator": "placements", "period": "2026-3"}, "period"),
         ({"indicator": "placements", "period": "2026-06..2026-01"}, "period"),
+        ({"indicator": "placements", "period": "2026-Q1..2026-06"}, "period"),
+        ({"indicator": "placements", "region": "99.*", "period": "2026-03"}, "region"),
+        ({"indicator": "placements", "period": "2026-03", "by": "sex"}, "by"),
+        ({"indicator": "job_seekers_registered", "period": "2026-03", "by": "colour"}, "by"),
+        (
+            {
+                "indicator": "job_seekers_registered",
+                "period": "2026-03",
+                "by": "sex,age_band,disability",
+            },
+            "by",
+        ),
     ],
 )
 async def test_bad_queries_get_a_422_problem_naming_the_parameter(

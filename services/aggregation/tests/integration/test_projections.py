@@ -44,7 +44,7 @@ async def values(
     )
     async with sessions() as session:
         found = await compute_values(session, query=query, regions=registry())
-    return {(v.indicator, v.region_code, v.period): v.value for v in found}
+    return {(v.indicator, v.region_code, v.period): v.value for v in found.values}
 
 
 async def test_indicator_values_for_a_regency_its_province_and_the_nation(

@@ -26,8 +26,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
+from shared.events.inspection import AccidentOutcome
+from shared.events.job_market import PlacementState
+from shared.events.social_security import Program
+from shared.identifiers import Sex
 from shared.regions import NATIONAL
 
 Row = Mapping[str, Any]
@@ -124,6 +128,9 @@ class Dimension:
     label_id: str
     label_en: str
     of: Callable[[Row, date], str]
+    values: tuple[str, ...] = ()
+    """The values the event contracts allow, in display order (empty: open-ended); a
+    breakdown answers each of them, 0 where nothing was recorded."""
 
 
 def _column(name: str) -> Callable[[Row, date], str]:
@@ -136,25 +143,44 @@ def _column(name: str) -> Callable[[Row, date], str]:
     return value
 
 
-SEX = Dimension("sex", "Jenis kelamin", "Sex", _column("sex"))
+SEX = Dimension("sex", "Jenis kelamin", "Sex", _column("sex"), get_args(Sex))
 AGE_BAND = Dimension(
-    "age_band", "Kelompok umur", "Age band", lambda row, on: age_band(int(row["birth_year"]), on)
+    "age_band",
+    "Kelompok umur",
+    "Age band",
+    lambda row, on: age_band(int(row["birth_year"]), on),
+    AGE_BANDS,
 )
 EDUCATION = Dimension(
     "education_level", "Pendidikan", "Education level", _column("education_level")
 )
-DISABILITY = Dimension("disability", "Disabilitas", "Disability", _column("disability"))
+DISABILITY = Dimension(
+    "disability", "Disabilitas", "Disability", _column("disability"), ("false", "true")
+)
 KBLI_SECTION = Dimension(
     "kbli_section",
     "Kategori KBLI",
     "KBLI section",
     lambda row, _: kbli_section(row.get("kbli_code")),
+    KBLI_SECTIONS,
 )
 MECHANISM = Dimension(
-    "mechanism", "Mekanisme penempatan", "Placement mechanism", _column("mechanism")
+    "mechanism",
+    "Mekanisme penempatan",
+    "Placement mechanism",
+    _column("mechanism"),
+    get_args(PlacementState.model_fields["mechanism"].annotation),
 )
-OUTCOME = Dimension("outcome", "Akibat kecelakaan", "Accident outcome", _column("outcome"))
-PROGRAM = Dimension("program", "Program jaminan", "Social-security program", _column("program"))
+OUTCOME = Dimension(
+    "outcome",
+    "Akibat kecelakaan",
+    "Accident outcome",
+    _column("outcome"),
+    get_args(AccidentOutcome),
+)
+PROGRAM = Dimension(
+    "program", "Program jaminan", "Social-security program", _column("program"), get_args(Program)
+)
 
 DIMENSIONS: tuple[Dimension, ...] = (
     SEX,

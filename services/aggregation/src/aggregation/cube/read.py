@@ -19,7 +19,7 @@ from aggregation.indicators.periods import Period
 from aggregation.projections.tables import cube_cells
 
 Dims = tuple[str, ...]
-CubeTotals = dict[tuple[str, Period, Dims], int]
+CubeTotals = dict[tuple[str, Period, Dims], int | float]
 """Value per (area, month, the breakdown's dimension values); absent: 0."""
 
 

@@ -17,14 +17,32 @@ from aggregation.indicators.periods import Period
 Number = int | float
 
 
+EVERY_PROVINCE = "*"
+EVERY_REGENCY_OF = ".*"
+
+
 def parse_areas(items: Iterable[str], regions: RegionRegistry) -> list[str]:
-    """Canonical, distinct area codes (``3216`` becomes ``32.16``); none given means the nation."""
+    """Canonical, distinct area codes (``3216`` becomes ``32.16``); none given means the nation.
+
+    ``*`` stands for every province and ``32.*`` for every regency of province 32.
+    """
     found: dict[str, None] = {}
     for item in items:
+        item = item.strip()
+        if item == EVERY_PROVINCE:
+            found.update(dict.fromkeys(sorted(regions.provinces)))
+            continue
+        if item.endswith(EVERY_REGENCY_OF):
+            province = item.removesuffix(EVERY_REGENCY_OF)
+            if province not in regions.provinces:
+                raise ValueError(f"{item!r}: {province!r} is not a known province code (32)")
+            found.update(dict.fromkeys(regions.regencies_in(province)))
+            continue
         canonical = regions.normalise_area(item)
         if canonical is None:
             raise ValueError(
-                f"{item!r} is not a known regency (32.16 or 3216), province (32) or ID"
+                f"{item!r} is not a known regency (32.16 or 3216), province (32), every "
+                "regency of a province (32.*), every province (*) or ID"
             )
         found[canonical] = None
     return list(found) or [NATIONAL]

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
+from aggregation.cube.cells import DIMENSIONS
+from aggregation.cube.measures import cube_measure
 from aggregation.indicators.areas import Number
 from aggregation.indicators.measures import (
     ACCIDENT_DEATHS,
@@ -543,6 +545,14 @@ CATALOGUE: tuple[Indicator, ...] = (
         formula=Total(VICTIMS_WITHOUT_JKK),
     ),
 )
+
+
+@cache
+def dimensions_of(code: str) -> tuple[str, ...]:
+    """The dimensions an indicator can be broken down by: those of all its measures."""
+    measures = by_code()[code].formula.measures
+    shared = set.intersection(*({d.name for d in cube_measure(m.key).dimensions} for m in measures))
+    return tuple(d.name for d in DIMENSIONS if d.name in shared)
 
 
 @cache

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+Status = Literal["reported", "not_reported", "suppressed"]
 
 
 class IndicatorPublic(BaseModel):
@@ -15,23 +20,47 @@ class IndicatorPublic(BaseModel):
     definition_en: str = Field(description="Definition in English")
     unit: str = Field(examples=["persons"])
     domain: str = Field(examples=["job_market"])
+    dimensions: list[str] = Field(
+        default_factory=list,
+        description="What the indicator can be broken down by (by=)",
+        examples=[["sex", "age_band"]],
+    )
 
 
 class IndicatorValue(BaseModel):
-    """One indicator's value for one area and month."""
+    """One indicator's value for one area, period and breakdown."""
 
     indicator: str = Field(examples=["job_seekers_registered"])
     region_code: str = Field(
         description="Regency (32.16), province (32, sum of its regencies) or ID (nation)",
         examples=["32.16"],
     )
-    period: str = Field(description="Month, YYYY-MM", examples=["2026-03"])
+    region_name: str = Field(description="The area's name", examples=["Kabupaten Bekasi"])
+    period: str = Field(
+        description="Month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY)", examples=["2026-03"]
+    )
+    dimensions: dict[str, str] = Field(
+        default_factory=dict,
+        description="The breakdown this value is for (by=): dimension name to value; empty "
+        "for the total",
+        examples=[{"sex": "F", "age_band": "20-24"}],
+    )
     value: int | float | None = Field(
-        description="0 where nothing was recorded; null for a ratio whose denominator is 0"
+        description="0 where nothing was recorded; null for a ratio whose denominator is 0, "
+        "and for a value that is suppressed or not reported"
+    )
+    status: Status = Field(
+        default="reported",
+        description="reported; not_reported (the region sent nothing of the indicator's domain "
+        "for the period and did not close it); suppressed (a small count hidden to protect "
+        "the people counted)",
     )
 
 
 class IndicatorValues(BaseModel):
-    """Values for every requested indicator, region and period."""
+    """Values for every requested indicator, region, period and breakdown."""
 
+    as_of: datetime | None = Field(
+        default=None, description="When the newest event the values reflect happened"
+    )
     values: list[IndicatorValue]

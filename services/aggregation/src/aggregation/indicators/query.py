@@ -13,9 +13,10 @@ from typing import TypeVar
 from shared.errors import FieldError, field_error, validation_problem
 from shared.regions import RegionRegistry
 
+from aggregation.cube.cells import DIMENSIONS, MAX_GROUPING
 from aggregation.indicators.areas import parse_areas
-from aggregation.indicators.catalogue import by_code
-from aggregation.indicators.periods import Period, parse_periods
+from aggregation.indicators.catalogue import by_code, dimensions_of
+from aggregation.indicators.periods import Span, parse_periods
 
 T = TypeVar("T")
 
@@ -26,11 +27,12 @@ fast; a bigger table is several requests, or an export."""
 
 @dataclass(frozen=True, slots=True)
 class ValuesQuery:
-    """What to compute: every indicator for every area and period."""
+    """What to compute: every indicator for every area and period, broken down ``by``."""
 
     indicators: tuple[str, ...]
     areas: tuple[str, ...]
-    periods: tuple[Period, ...]
+    periods: tuple[Span, ...]
+    by: tuple[str, ...] = ()
 
 
 def split_values(raw: Iterable[str] | None) -> list[str]:
@@ -49,12 +51,35 @@ def parse_indicators(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def parse_by(items: Sequence[str], indicators: Sequence[str]) -> list[str]:
+    """Distinct dimension names (at most ``MAX_GROUPING``) every indicator can be broken
+    down by, in the order asked."""
+    names = list(dict.fromkeys(items))
+    known = {d.name for d in DIMENSIONS}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        listed = ", ".join(d.name for d in DIMENSIONS)
+        raise ValueError(f"unknown dimension {unknown[0]!r}; the dimensions are {listed}")
+    if len(names) > MAX_GROUPING:
+        raise ValueError(f"break down by at most {MAX_GROUPING} dimensions at once")
+    for code in indicators:
+        allowed = dimensions_of(code)
+        missing = [name for name in names if name not in allowed]
+        if missing:
+            offered = ", ".join(allowed) or "none"
+            raise ValueError(
+                f"{code} cannot be broken down by {missing[0]} (its dimensions: {offered})"
+            )
+    return names
+
+
 def parse_values_query(
     *,
     indicator: Iterable[str] | None,
     region: Iterable[str] | None,
     period: Iterable[str] | None,
     regions: RegionRegistry,
+    by: Iterable[str] | None = None,
 ) -> ValuesQuery:
     """Validate the raw parameters; raise one 422 problem naming every bad one."""
     errors: list[FieldError] = []
@@ -69,6 +94,7 @@ def parse_values_query(
     indicators = parsed("indicator", lambda: parse_indicators(split_values(indicator)))
     areas = parsed("region", lambda: parse_areas(split_values(region), regions))
     periods = parsed("period", lambda: parse_periods(split_values(period)))
+    dimensions = parsed("by", lambda: parse_by(split_values(by), indicators))
     cells = len(indicators) * len(areas) * len(periods)
     too_many = cells > MAX_CELLS
     if too_many:
@@ -76,7 +102,7 @@ def parse_values_query(
             field_error(
                 "query",
                 f"this asks for {cells} values ({len(indicators)} indicators x {len(areas)} "
-                f"areas x {len(periods)} months); at most {MAX_CELLS} per request: ask for "
+                f"areas x {len(periods)} periods); at most {MAX_CELLS} per request: ask for "
                 "fewer indicators, regions or periods, or split the request",
             )
         )
@@ -86,4 +112,4 @@ def parse_values_query(
             # The summary says how to narrow, not only which field is wrong.
             problem.detail = f"{problem.detail}. {errors[-1].detail}"
         raise problem
-    return ValuesQuery(tuple(indicators), tuple(areas), tuple(periods))
+    return ValuesQuery(tuple(indicators), tuple(areas), tuple(periods), tuple(dimensions))

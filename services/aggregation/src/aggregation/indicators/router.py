@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"], responses=P
 # ``_ . , -`` (at most three bytes each once percent-encoded), a region value holds every
 # regency comma-separated (553 x "32.16," < 3,400 characters), and the three parameters
 # together stay under 54 KB.
-CODE_PATTERN = r"^[0-9A-Za-z_.,\-]*$"
+CODE_PATTERN = r"^[0-9A-Za-z_.,*\-]*$"
 Code = Annotated[str, StringConstraints(max_length=256, pattern=CODE_PATTERN)]
 RegionCodes = Annotated[str, StringConstraints(max_length=3_400, pattern=CODE_PATTERN)]
 
@@ -46,8 +46,9 @@ RegionParam = Annotated[
     Query(
         max_length=4,
         description=(
-            "Regency (32.16 or 3216), province (32, sum of its regencies) or ID (nation); "
-            "repeated or comma-separated. Omitted: ID."
+            "Regency (32.16 or 3216), province (32, sum of its regencies), every regency of a "
+            "province (32.*), every province (*) or ID (nation); repeated or comma-separated. "
+            "Omitted: ID."
         ),
         examples=["32.16"],
     ),
@@ -56,8 +57,25 @@ PeriodParam = Annotated[
     list[Code] | None,
     Query(
         max_length=8,
-        description="Month(s) YYYY-MM: repeated, comma-separated or a range 2026-01..2026-06",
+        description=(
+            "Month(s) YYYY-MM, quarter(s) YYYY-Qn or year(s) YYYY: repeated, comma-separated "
+            "or a range of one kind (2026-01..2026-06, 2025-Q3..2026-Q2, 2020..2026). A flow "
+            "sums its months, a stock takes the period's last month, a ratio is formed from "
+            "its summed parts."
+        ),
         examples=["2026-03"],
+    ),
+]
+ByParam = Annotated[
+    list[Code] | None,
+    Query(
+        max_length=2,
+        description=(
+            "Break the values down by one or two dimensions, comma-separated (sex, age_band, "
+            "education_level, disability, kbli_section, mechanism, outcome, program; "
+            "GET /api/v1/indicators lists each indicator's). One value per combination."
+        ),
+        examples=["sex,age_band"],
     ),
 ]
 
@@ -75,9 +93,12 @@ async def indicator_values(
     indicator: IndicatorParam = None,
     region: RegionParam = None,
     period: PeriodParam = None,
+    by: ByParam = None,
 ) -> IndicatorValues:
-    """One value per requested indicator, region and month; 0 where nothing was recorded."""
+    """One value per requested indicator, region, period and breakdown; 0 where nothing was
+    recorded. Values come from the indicator cube, current to ``as_of``."""
     regions = registry()
-    query = parse_values_query(indicator=indicator, region=region, period=period, regions=regions)
-    values = await service.compute_values(session, query=query, regions=regions)
-    return IndicatorValues(values=values)
+    query = parse_values_query(
+        indicator=indicator, region=region, period=period, regions=regions, by=by
+    )
+    return await service.compute_values(session, query=query, regions=regions)

@@ -1,20 +1,27 @@
-"""Computing indicator values from the projections at read time."""
+"""Indicator values from the cube (and, for tests, from the read-time reference SQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
+import sqlalchemy as sa
 from shared.regions import RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aggregation.cube.cells import DIMENSIONS, DistinctPersons, grouping_name
 from aggregation.cube.measures import cube_measure
-from aggregation.cube.read import read_totals
+from aggregation.cube.read import CubeTotals, Dims, read_totals
 from aggregation.indicators.areas import Number, area_regencies
-from aggregation.indicators.catalogue import CATALOGUE, by_code
+from aggregation.indicators.catalogue import CATALOGUE, Indicator, by_code, dimensions_of
 from aggregation.indicators.measures import Measure
-from aggregation.indicators.models import IndicatorPublic, IndicatorValue
-from aggregation.indicators.periods import Period
+from aggregation.indicators.models import IndicatorPublic, IndicatorValue, IndicatorValues
+from aggregation.indicators.periods import Period, Span
 from aggregation.indicators.query import ValuesQuery
+from aggregation.projections.tables import cube_state
+
+_VALUES = {d.name: d.values for d in DIMENSIONS}
 
 
 def list_indicators() -> list[IndicatorPublic]:
@@ -28,6 +35,7 @@ def list_indicators() -> list[IndicatorPublic]:
             definition_en=i.definition_en,
             unit=i.unit,
             domain=i.domain,
+            dimensions=list(dimensions_of(i.code)),
         )
         for i in CATALOGUE
     ]
@@ -39,49 +47,95 @@ async def compute_values(
     query: ValuesQuery,
     regions: RegionRegistry,
     reference: bool = False,
-) -> list[IndicatorValue]:
-    """One value per indicator, area and period of ``query`` (indicator-major order), read
-    from the cube; with ``reference``, computed from the projections by the read-time SQL
-    (``measures``: slow, and kept to check the cube against)."""
+) -> IndicatorValues:
+    """One value per indicator, area, period and breakdown of ``query`` (indicator-major
+    order), read from the cube; with ``reference``, computed from the projections by the
+    read-time SQL (``measures``: slow, kept to check the cube against; totals only)."""
+    if reference and query.by:
+        raise ValueError("the reference computation has no breakdowns")
     indicators = [by_code()[code] for code in query.indicators]
     measures: dict[str, Measure] = {
         m.key: m for indicator in indicators for m in indicator.formula.measures
     }
     members = {area: area_regencies(area, regions) for area in query.areas}
+    months = sorted({month for span in query.periods for month in span.months})
+    grouping = grouping_name(query.by)
 
     # One snapshot for all the measures, so a ratio's numerator and denominator (and the
     # indicators of one response) describe the same moment while events keep arriving.
-    totals: dict[str, dict[tuple[str, Period], Number]] = {}
+    totals: dict[str, CubeTotals] = {}
     async with session.begin():
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        as_of: datetime | None = await session.scalar(
+            sa.select(cube_state.c.as_of).where(cube_state.c.id == 1)
+        )
         for key, measure in measures.items():
             if reference:
-                totals[key] = await measure.totals(session, areas=members, periods=query.periods)
+                found = await measure.totals(session, areas=members, periods=months)
+                totals[key] = {(area, month, ()): value for (area, month), value in found.items()}
             else:
-                cells = await read_totals(
-                    session, cube_measure(key), areas=members, periods=query.periods
+                totals[key] = await read_totals(
+                    session, cube_measure(key), areas=members, periods=months, grouping=grouping
                 )
-                totals[key] = {
-                    (area, period): cells.get((area, period, ()), 0)
-                    for area in members
-                    for period in query.periods
-                }
 
     values: list[IndicatorValue] = []
     for indicator in indicators:
+        combinations = _combinations(indicator, query.by, totals)
         for area in query.areas:
-            for period in query.periods:
-                value = indicator.formula.value(_totals_at(totals, (area, period)))
-                values.append(
-                    IndicatorValue(
-                        indicator=indicator.code, region_code=area, period=str(period), value=value
+            name = regions.name_of(area)
+            for span in query.periods:
+                for dims in combinations:
+                    value = indicator.formula.value(_part(totals, area, span, dims))
+                    values.append(
+                        IndicatorValue(
+                            indicator=indicator.code,
+                            region_code=area,
+                            region_name=name,
+                            period=str(span),
+                            dimensions=dict(zip(query.by, dims, strict=True)),
+                            value=value,
+                        )
                     )
-                )
-    return values
+    return IndicatorValues(as_of=as_of, values=values)
 
 
-def _totals_at(
-    totals: Mapping[str, Mapping[tuple[str, Period], Number]], cell: tuple[str, Period]
+def _combinations(
+    indicator: Indicator, by: Sequence[str], totals: Mapping[str, CubeTotals]
+) -> list[Dims]:
+    """The breakdown's value combinations to answer: every combination of the dimensions'
+    declared values, and any other combination the cube holds for the indicator."""
+    if not by:
+        return [()]
+    found: set[Dims] = set()
+    declared = [_VALUES[name] for name in by]
+    if all(declared):
+        found.update(itertools.product(*declared))
+    for measure in indicator.formula.measures:
+        found.update(dims for (_, _, dims) in totals[measure.key])
+
+    def order(dims: Dims) -> tuple[tuple[int, str], ...]:
+        # Declared values in their declared order, others after them by name.
+        return tuple(
+            (values.index(v) if v in values else len(values), v)
+            for v, values in zip(dims, declared, strict=True)
+        )
+
+    return sorted(found, key=order)
+
+
+def _part(
+    totals: Mapping[str, CubeTotals], area: str, span: Span, dims: Dims
 ) -> Callable[[Measure], Number]:
-    """Each measure's total for one area and month."""
-    return lambda measure: totals[measure.key][cell]
+    """Each measure's value for the area, period and breakdown: a flow summed over the
+    period's months, a stock at the period's last month."""
+
+    def value(measure: Measure) -> Number:
+        cells = totals[measure.key]
+        if isinstance(cube_measure(measure.key), DistinctPersons):
+            return cells.get((area, span.last, dims), 0)
+        return sum(cells.get((area, month, dims), 0) for month in span.months)
+
+    return value
+
+
+__all__ = ["Period", "compute_values", "list_indicators"]
