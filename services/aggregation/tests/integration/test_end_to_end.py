@@ -9,6 +9,8 @@ so one test topic can carry events of several domains.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from aggregation.main import create_app
 from aggregation.projections.tables import PROJECTIONS, inbox
 from aggregation.rebuild import main as rebuild_command
+from pysdmx.io import read_sdmx
 from shared.auth import TokenIssuer
 from shared.db import create_engine
 from shared.events import IntegrationEvent
@@ -247,6 +251,46 @@ async def test_events_on_kafka_become_indicator_values_over_http(
                 "status": "reported",
             }
         ]
+
+
+async def test_values_download_as_csv_xlsx_and_sdmx_csv_that_their_readers_read_back(
+    published: None,
+    settings: Settings,
+    topic: str,
+    group_id: str,
+    token: Callable[..., str],
+) -> None:
+    bearer = {"Authorization": f"Bearer {token()}"}
+    params = {"indicator": "job_seekers_registered", "region": "12.75", "period": "2026-03"}
+    async with running(settings, topic, group_id) as client:
+        await settle(march_values(client, bearer["Authorization"][7:]), approx_expected())
+
+        as_csv = await client.get(
+            VALUES_URL, params=params, headers=bearer | {"Accept": "text/csv"}
+        )
+        assert as_csv.headers["content-type"].startswith("text/csv")
+        (row,) = list(csv.DictReader(io.StringIO(as_csv.text)))
+        assert (row["region_code"], row["region_name"], row["value"]) == (
+            "12.75",
+            "Kota Binjai",
+            "1",
+        )
+
+        as_xlsx = await client.get(VALUES_URL, params=params | {"format": "xlsx"}, headers=bearer)
+        sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content))["values"]
+        header, first = list(sheet.iter_rows(values_only=True))[:2]
+        assert dict(zip(header, first, strict=True))["value"] == 1
+
+        as_sdmx = await client.get(
+            VALUES_URL, params=params | {"format": "sdmx-csv"}, headers=bearer
+        )
+        (dataset,) = read_sdmx(as_sdmx.text).data or []
+        (record,) = dataset.data.to_dict(orient="records")  # type: ignore[attr-defined]
+        assert (record["REF_AREA"], record["TIME_PERIOD"], float(record["OBS_VALUE"])) == (
+            "1275",
+            "2026-03",
+            1.0,
+        )
 
 
 async def test_a_rebuild_replays_the_topic_to_the_same_numbers(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import StringConstraints
 from shared.auth import Principal, RequireScope
 from shared.db import SessionDep
@@ -12,6 +12,7 @@ from shared.errors import PROBLEM_RESPONSES
 from shared.regions import registry
 
 from aggregation.indicators import service
+from aggregation.indicators.exports import FORMATS, ExportFormat, format_for_media_type
 from aggregation.indicators.models import IndicatorPublic, IndicatorValues
 from aggregation.indicators.query import parse_values_query
 
@@ -86,19 +87,79 @@ async def list_indicators(_: Reader) -> list[IndicatorPublic]:
     return service.list_indicators()
 
 
-@router.get("/values", response_model=IndicatorValues, summary="Indicator values")
+FormatParam = Annotated[
+    Literal["json", "csv", "xlsx", "sdmx-csv"] | None,
+    Query(
+        alias="format",
+        description=(
+            "The answer's format: json, csv, xlsx or sdmx-csv (SDMX-CSV 2.0). Without it, the "
+            "Accept header decides (text/csv, the XLSX media type, "
+            "application/vnd.sdmx.data+csv); JSON otherwise."
+        ),
+    ),
+]
+_DOWNLOADS = {
+    fmt.media_type.split(";", 1)[0]: {"schema": {"type": "string", "format": "binary"}}
+    for fmt in FORMATS.values()
+}
+
+
+@router.get(
+    "/values",
+    response_model=IndicatorValues,
+    summary="Indicator values",
+    responses={200: {"content": _DOWNLOADS}},
+)
 async def indicator_values(
+    request: Request,
     session: SessionDep,
     _: Reader,
     indicator: IndicatorParam = None,
     region: RegionParam = None,
     period: PeriodParam = None,
     by: ByParam = None,
-) -> IndicatorValues:
+    file_format: FormatParam = None,
+) -> IndicatorValues | Response:
     """One value per requested indicator, region, period and breakdown; 0 where nothing was
-    recorded. Values come from the indicator cube, current to ``as_of``."""
+    recorded. Values come from the indicator cube, current to ``as_of``. Also as a CSV, XLSX
+    or SDMX-CSV download (``format=`` or ``Accept``)."""
     regions = registry()
     query = parse_values_query(
         indicator=indicator, region=region, period=period, regions=regions, by=by
     )
-    return await service.compute_values(session, query=query, regions=regions)
+    answer = await service.compute_values(session, query=query, regions=regions)
+    download = (
+        FORMATS.get(file_format) if file_format else _negotiated(request.headers.get("accept"))
+    )
+    if download is None:
+        return answer
+    return Response(
+        download.render(answer, dimensions=query.by),
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="indicators.{download.extension}"'},
+    )
+
+
+def _negotiated(accept: str | None) -> ExportFormat | None:
+    """The download format the Accept header prefers over JSON, if any (by ``q``, then order)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, entry in enumerate((accept or "").split(",")):
+        quality = 1.0
+        for parameter in entry.split(";")[1:]:
+            name, _, raw = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(raw)
+                except ValueError:
+                    quality = 0.0
+        ranked.append((-quality, position, entry))
+    for negative_quality, _, entry in sorted(ranked):
+        if negative_quality >= 0:
+            break
+        essence = entry.split(";", 1)[0].strip().lower()
+        if essence in ("application/json", "application/*", "*/*"):
+            return None
+        found = format_for_media_type(entry)
+        if found is not None:
+            return found
+    return None
