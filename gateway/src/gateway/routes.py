@@ -28,6 +28,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/inspection", "inspection"),
     Route("/api/v1/social-security", "social_security"),
     Route("/api/v1/indicators", "aggregation"),
+    Route("/api/v1/regions", "aggregation"),
 )
 
 UPSTREAMS: tuple[str, ...] = tuple(dict.fromkeys(r.upstream for r in ROUTES))

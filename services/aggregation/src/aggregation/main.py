@@ -15,6 +15,7 @@ from shared.settings import Settings
 from aggregation.consumer import GROUP_ID, TOPICS, build_consumer
 from aggregation.cube.maintain import ensure_built
 from aggregation.indicators.router import router as indicators_router
+from aggregation.regions.router import router as regions_router
 
 
 def create_app(
@@ -52,7 +53,7 @@ def create_app(
             "of the domain event streams."
         ),
         settings=settings,
-        routers=[indicators_router],
+        routers=[indicators_router, regions_router],
         outbox=None,
         background=[consume],
     )

@@ -396,6 +396,38 @@ async def test_reading_needs_a_valid_token_with_the_indicators_scope(
             assert wrong_scope.status_code == 403
 
 
+async def test_the_regions_list_names_every_area_and_its_parent(
+    settings: Settings, topic: str, group_id: str, token: Callable[..., str]
+) -> None:
+    bearer = {"Authorization": f"Bearer {token()}"}
+    async with running(settings, topic, group_id) as client:
+        everything = (await client.get("/api/v1/regions", headers=bearer)).json()
+        west_java = await client.get("/api/v1/regions", params={"parent": "32"}, headers=bearer)
+        provinces = await client.get("/api/v1/regions", params={"parent": "ID"}, headers=bearer)
+        regency = await client.get("/api/v1/regions", params={"parent": "32.16"}, headers=bearer)
+    assert len(everything) == 1 + 38 + 514
+    assert everything[0] == {
+        "code": "ID",
+        "name": "Indonesia",
+        "level": "nation",
+        "parent": None,
+        "bps_code": None,
+    }
+    bekasi = next(r for r in west_java.json() if r["code"] == "32.16")
+    assert bekasi == {
+        "code": "32.16",
+        "name": "Kabupaten Bekasi",
+        "level": "regency",
+        "parent": "32",
+        "bps_code": "3216",
+    }
+    assert all(r["level"] == "regency" and r["parent"] == "32" for r in west_java.json())
+    assert [r["code"] for r in provinces.json()][:2] == ["11", "12"]
+    assert len(provinces.json()) == 38
+    assert regency.status_code == 422
+    assert regency.json()["errors"][0]["field"] == "parent"
+
+
 async def test_the_catalogue_lists_every_indicator_with_both_languages(
     settings: Settings, topic: str, group_id: str, token: Callable[..., str]
 ) -> None:

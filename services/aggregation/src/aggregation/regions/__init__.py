@@ -1,0 +1,1 @@
+"""The region reference list: provinces and regencies with their names and codes."""
