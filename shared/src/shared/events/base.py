@@ -57,3 +57,25 @@ class RecordWithdrawn(IntegrationEvent):
 
     region_code: str
     withdrawn_at: datetime
+
+
+class ReportingPeriodState(IntegrationEvent):
+    """A region's reporting period of one domain: closed (``completed_at`` set: the region
+    says it has sent everything of that month) or open again (``completed_at`` None).
+
+    Every domain has its own ``reporting_period.updated.v1`` type of this shape; the entity
+    id is the same for a region, month and domain every time (``reporting_period_id``), and
+    each close or reopen is a newer revision of it.
+    """
+
+    region_code: str
+    period: str
+    completed_at: datetime | None
+
+
+def reporting_period_id(domain: str, region_code: str, period: str) -> uuid.UUID:
+    """The stable id of a region's reporting period ``YYYY-MM`` of ``domain``."""
+    return uuid.uuid5(_REPORTING_NAMESPACE, f"{domain}/{region_code}/{period}")
+
+
+_REPORTING_NAMESPACE = uuid.UUID("8f1d6a0e-3c1b-4b9e-9a55-0d2f5e7c4a11")

@@ -12,7 +12,12 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
+from shared.events.base import (
+    EVENT_TYPE_PREFIX,
+    IntegrationEvent,
+    RecordWithdrawn,
+    ReportingPeriodState,
+)
 
 TOPIC = "sinergi.inspection.v1"
 SOURCE = "/sinergi/inspection"
@@ -143,7 +148,14 @@ class AccidentWithdrawnV1(_InspectionEvent, RecordWithdrawn):
     event_type: ClassVar[str] = _PREFIX + "accident.withdrawn.v1"
 
 
+class ReportingPeriodUpdatedV1(_InspectionEvent, ReportingPeriodState):
+    """A region closed (or reopened) a month of its inspection reporting."""
+
+    event_type: ClassVar[str] = _PREFIX + "reporting_period.updated.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ReportingPeriodUpdatedV1,
     CompanyRegisteredV1,
     CompanyUpdatedV1,
     InspectionRecordedV1,

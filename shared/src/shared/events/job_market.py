@@ -10,7 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
+from shared.events.base import (
+    EVENT_TYPE_PREFIX,
+    IntegrationEvent,
+    RecordWithdrawn,
+    ReportingPeriodState,
+)
 
 TOPIC = "sinergi.job-market.v1"
 SOURCE = "/sinergi/job-market"
@@ -144,7 +149,14 @@ class PlacementWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
     event_type: ClassVar[str] = _PREFIX + "placement.withdrawn.v1"
 
 
+class ReportingPeriodUpdatedV1(_JobMarketEvent, ReportingPeriodState):
+    """A region closed (or reopened) a month of its job market reporting."""
+
+    event_type: ClassVar[str] = _PREFIX + "reporting_period.updated.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ReportingPeriodUpdatedV1,
     JobSeekerRegisteredV1,
     JobSeekerUpdatedV1,
     VacancyPostedV1,

@@ -14,7 +14,12 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
+from shared.events.base import (
+    EVENT_TYPE_PREFIX,
+    IntegrationEvent,
+    RecordWithdrawn,
+    ReportingPeriodState,
+)
 
 TOPIC = "sinergi.social-security.v1"
 SOURCE = "/sinergi/social-security"
@@ -95,7 +100,14 @@ class ClaimWithdrawnV1(_SocialSecurityEvent, RecordWithdrawn):
     event_type: ClassVar[str] = _PREFIX + "claim.withdrawn.v1"
 
 
+class ReportingPeriodUpdatedV1(_SocialSecurityEvent, ReportingPeriodState):
+    """A region closed (or reopened) a month of its social-security reporting."""
+
+    event_type: ClassVar[str] = _PREFIX + "reporting_period.updated.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ReportingPeriodUpdatedV1,
     MembershipRegisteredV1,
     MembershipUpdatedV1,
     ClaimSubmittedV1,

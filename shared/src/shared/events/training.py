@@ -11,7 +11,12 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from shared.events.base import EVENT_TYPE_PREFIX, IntegrationEvent, RecordWithdrawn
+from shared.events.base import (
+    EVENT_TYPE_PREFIX,
+    IntegrationEvent,
+    RecordWithdrawn,
+    ReportingPeriodState,
+)
 
 TOPIC = "sinergi.training.v1"
 SOURCE = "/sinergi/training"
@@ -93,7 +98,14 @@ class EnrollmentWithdrawnV1(_TrainingEvent, RecordWithdrawn):
     event_type: ClassVar[str] = _PREFIX + "enrollment.withdrawn.v1"
 
 
+class ReportingPeriodUpdatedV1(_TrainingEvent, ReportingPeriodState):
+    """A region closed (or reopened) a month of its training reporting."""
+
+    event_type: ClassVar[str] = _PREFIX + "reporting_period.updated.v1"
+
+
 EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ReportingPeriodUpdatedV1,
     ProgramCreatedV1,
     ProgramUpdatedV1,
     EnrollmentRecordedV1,
