@@ -112,6 +112,7 @@ SERVICE_OF_PREFIX: dict[str, str] = {
     "/api/v1/inspection": "inspection",
     "/api/v1/social-security": "social_security",
     "/api/v1/indicators": "aggregation",
+    "/api/v1/regions": "aggregation",
 }
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -22,6 +22,7 @@ DOMAIN_OF_PREFIX = {
     "/api/v1/inspection": "inspection",
     "/api/v1/social-security": "social-security",
     "/api/v1/indicators": "indicators",
+    "/api/v1/regions": "indicators",
 }
 ALL_SCOPES = (
     "job-market:read",
@@ -33,6 +34,7 @@ ALL_SCOPES = (
     "social-security:read",
     "social-security:write",
     "indicators:read",
+    "indicators:read-exact",
     "audit:read",
     "metrics:read",
 )

@@ -33,6 +33,8 @@ INVENTORY: set[tuple[str, str]] = {
     ("get", "/health"),
     ("get", "/api/v1/indicators"),
     ("get", "/api/v1/indicators/values"),
+    # Issue 8: the region reference list.
+    ("get", "/api/v1/regions"),
 }
 for _collection in ENTITY_ROUTES:
     INVENTORY |= {("post", _collection), ("get", _collection), ("get", _collection + "/{id}")}

@@ -19,7 +19,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "inspection:write": "Write labour inspection (pengawasan) records of the token's regions",
     "social-security:read": "Read social security (BPJS) membership records",
     "social-security:write": "Write social security (BPJS) membership records",
-    "indicators:read": "Read labour-market indicators of any region",
+    "indicators:read": "Read labour-market indicators of any region (small counts of other "
+    "regions suppressed)",
+    "indicators:read-exact": "Read every indicator value exactly, small counts included",
     "audit:read": "Read the audit trail (who wrote or read a record) of the token's regions",
     METRICS_READ: "Read the Prometheus metrics (/metrics) of the gateway and the services",
 }

@@ -133,6 +133,7 @@ MINISTRY_SCOPES = (
     "inspection:read",
     "social-security:read",
     "indicators:read",
+    "indicators:read-exact",
 )
 BPJS_SCOPES = ("social-security:read", "social-security:write", "indicators:read")
 

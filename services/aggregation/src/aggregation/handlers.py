@@ -11,7 +11,11 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from shared.events import CloudEvent, IntegrationEvent
-from shared.events.base import RecordWithdrawn
+from shared.events import inspection as inspection_events
+from shared.events import job_market as job_market_events
+from shared.events import social_security as social_security_events
+from shared.events import training as training_events
+from shared.events.base import RecordWithdrawn, ReportingPeriodState
 from shared.events.inspection import (
     AccidentReportedV1,
     AccidentState,
@@ -64,9 +68,12 @@ from shared.events.training import (
     ProgramWithdrawnV1,
 )
 from shared.inbox import Batched, Handler
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aggregation.indicators.periods import Span
 from aggregation.projections.service import (
+    canonical_region,
     upsert_snapshot_with_children,
     upsert_snapshots,
     withdraw_snapshots,
@@ -83,6 +90,7 @@ from aggregation.projections.tables import (
     memberships,
     placements,
     programs,
+    reporting_periods,
     vacancies,
 )
 
@@ -95,6 +103,46 @@ def _withdraw(table: sa.Table) -> Batched:
         await withdraw_snapshots(session, table=table, events=withdrawn)
 
     return Batched(withdraw)
+
+
+def _reporting(domain: str) -> Batched:
+    """A handler keeping the newest state of each reporting period of ``domain``."""
+
+    async def project(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        newest: dict[object, ReportingPeriodState] = {}
+        for event in events:
+            state = ReportingPeriodState.model_validate(event.data)
+            kept = newest.get(state.id)
+            if kept is None or kept.revision < state.revision:
+                newest[state.id] = state
+        if not newest:
+            return
+        rows = [
+            {
+                "id": s.id,
+                "revision": s.revision,
+                "domain": domain,
+                "region_code": canonical_region(s.region_code),
+                "month": Span.parse(s.period).months[0].start,
+                "completed_at": s.completed_at,
+            }
+            for s in newest.values()
+        ]
+        stmt = insert(reporting_periods)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[reporting_periods.c.id],
+                set_={
+                    "revision": stmt.excluded.revision,
+                    "completed_at": stmt.excluded.completed_at,
+                    "updated_at": sa.func.now(),
+                },
+                where=reporting_periods.c.revision < stmt.excluded.revision,
+            ),
+            rows,
+        )
+
+    return Batched(project)
 
 
 def _project(state: type[IntegrationEvent], table: sa.Table) -> Batched:
@@ -236,12 +284,28 @@ _BY_TABLE: tuple[tuple[sa.Table, Mapping[str, Handler | Batched]], ...] = (
     ),
 )
 
+_REPORTING: tuple[tuple[sa.Table, Mapping[str, Handler | Batched]], ...] = (
+    (
+        reporting_periods,
+        {
+            job_market_events.ReportingPeriodUpdatedV1.event_type: _reporting("job_market"),
+            training_events.ReportingPeriodUpdatedV1.event_type: _reporting("training"),
+            inspection_events.ReportingPeriodUpdatedV1.event_type: _reporting("inspection"),
+            social_security_events.ReportingPeriodUpdatedV1.event_type: _reporting(
+                "social_security"
+            ),
+        },
+    ),
+)
+
 HANDLERS: Mapping[str, Handler | Batched] = {
-    event_type: handler for _, handlers in _BY_TABLE for event_type, handler in handlers.items()
+    event_type: handler
+    for _, handlers in (*_BY_TABLE, *_REPORTING)
+    for event_type, handler in handlers.items()
 }
 """The handler of each event type."""
 
 TABLE_OF: Mapping[str, sa.Table] = {
-    event_type: table for table, handlers in _BY_TABLE for event_type in handlers
+    event_type: table for table, handlers in (*_BY_TABLE, *_REPORTING) for event_type in handlers
 }
 """The projection each event type changes (the row its ``id`` names)."""

@@ -12,6 +12,7 @@ from aggregation.indicators.models import IndicatorValues
 from aggregation.indicators.query import parse_values_query
 from aggregation.indicators.service import compute_values
 from aiokafka.structs import ConsumerRecord
+from shared.auth import Principal
 from shared.events import IntegrationEvent
 from shared.inbox import IdempotentConsumer
 from shared.regions import registry
@@ -135,3 +136,119 @@ async def test_every_regency_of_a_province_and_every_province_in_one_parameter(
     assert [v.region_code for v in provinces.values] == sorted(registry().provinces)
     assert {v.region_code: v.value for v in provinces.values if v.value} == {"32": 5}
     assert next(v for v in provinces.values if v.region_code == "32").region_name == "Jawa Barat"
+
+
+async def _ask_as(
+    sessions: async_sessionmaker[AsyncSession], principal: Principal | None, **params: str
+) -> IndicatorValues:
+    query = parse_values_query(
+        indicator=[params["indicator"]],
+        region=[params["region"]],
+        period=[params["period"]],
+        by=[params["by"]] if "by" in params else None,
+        regions=registry(),
+    )
+    async with sessions() as session:
+        return await compute_values(session, query=query, regions=registry(), principal=principal)
+
+
+async def test_small_counts_are_suppressed_so_that_no_subtraction_recovers_them(
+    consumer: IdempotentConsumer,
+    record: RecordFactory,
+    accident: Callable[..., Any],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    deaths = {"32.16": ("F", "F", "M"), "32.73": ("M",) * 7, "32.13": ("F",) * 6}
+    await consumer.apply(
+        [
+            record(
+                accident(
+                    region_code=regency,
+                    outcome="death",
+                    occurred_at=date(2026, 3, 6),
+                    victims=[
+                        {"person_ref": f"{regency}-{n}", "sex": sex, "birth_year": 2008}
+                        for n, sex in enumerate(sexes)
+                    ],
+                )
+            )
+            for regency, sexes in deaths.items()
+        ]
+    )
+    binjai = Principal(
+        client_id="disnaker-1275",
+        scopes=frozenset({"indicators:read"}),
+        regions=frozenset({"12.75"}),
+    )
+    ministry = Principal(
+        client_id="kemnaker",
+        scopes=frozenset({"indicators:read", "indicators:read-exact"}),
+        regions=frozenset(),
+    )
+    published: dict[tuple[str, tuple[str, ...]], int | None] = {}
+    for region in ("32.*", "*", "ID"):
+        for by in (None, "sex"):
+            params = {"indicator": "accident_deaths", "region": region, "period": "2026-03"}
+            answer = await _ask_as(sessions, binjai, **params, **({"by": by} if by else {}))
+            for v in answer.values:
+                key = (v.region_code, tuple(v.dimensions.values()))
+                published[key] = v.value if v.status != "suppressed" else None
+                assert (v.value is None) == (v.status == "suppressed")
+
+    assert published[("32.16", ())] is None  # 3 deaths: a small count
+    assert published[("32.16", ("F",))] is None
+    # Secondary suppression: subtraction along the hierarchy and the sexes recovers nothing.
+    recovered = _by_subtraction(published)
+    assert not any(key in recovered for key, value in published.items() if value is None)
+
+    # The ministry reads everything exactly; each region its own regencies.
+    exact = await _ask_as(
+        sessions, ministry, indicator="accident_deaths", region="32.16", period="2026-03"
+    )
+    assert [(v.value, v.status) for v in exact.values] == [(3, "reported")]
+    own = Principal(
+        client_id="disnaker-3216",
+        scopes=frozenset({"indicators:read"}),
+        regions=frozenset({"32.16"}),
+    )
+    mine = await _ask_as(
+        sessions, own, indicator="accident_deaths", region="32.16", period="2026-03", by="sex"
+    )
+    assert [v.value for v in mine.values] == [1, 2]
+
+
+def _by_subtraction(
+    published: dict[tuple[str, tuple[str, ...]], int | None],
+) -> dict[tuple[str, tuple[str, ...]], int]:
+    """What an attacker learns from the published cells by solving, again and again, every
+    sum (province = its regencies, nation = its provinces, total = its sexes) that has one
+    unknown left."""
+    known = {key: value for key, value in published.items() if value is not None}
+    regions = registry()
+    sums: list[tuple[tuple[str, tuple[str, ...]], list[tuple[str, tuple[str, ...]]]]] = []
+    areas = {area for area, _ in published}
+    for area in areas:
+        for dims in ((), ("M",), ("F",)):
+            children = (
+                sorted(regions.provinces)
+                if area == "ID"
+                else regions.regencies_in(area)
+                if area in regions.provinces
+                else []
+            )
+            if children:
+                sums.append(((area, dims), [(child, dims) for child in children]))
+        sums.append(((area, ()), [(area, ("M",)), (area, ("F",))]))
+    progress = True
+    while progress:
+        progress = False
+        for total, parts in sums:
+            cells = [total, *parts]
+            unknown = [cell for cell in cells if cell not in known]
+            if len(unknown) != 1 or any(p not in published for p in parts):
+                continue
+            (cell,) = unknown
+            rest = sum(known[p] for p in parts if p in known)
+            known[cell] = rest - 0 if cell == total else known[total] - rest
+            progress = True
+    return known

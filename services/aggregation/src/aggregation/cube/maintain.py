@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aggregation.cube import links
 from aggregation.cube.cells import Cells, DistinctPersons, Flow, Row, difference
-from aggregation.cube.measures import CUBE_MEASURES
+from aggregation.cube.measures import CUBE_MEASURES, SOURCE_DOMAINS
 from aggregation.handlers import TABLE_OF
 from aggregation.projections.tables import (
     accident_victims,
@@ -43,6 +43,7 @@ from aggregation.projections.tables import (
     inspections,
     memberships,
     placements,
+    reported,
 )
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ async def maintain(
     touched = _Touched()
     for event in events:
         table = TABLE_OF.get(event.type)
-        if table is not None and table.name in _FLOWS and isinstance(event.data, dict):
+        tracked = table is not None and (table.name in _FLOWS or table.name in SOURCE_DOMAINS)
+        if table is not None and tracked and isinstance(event.data, dict):
             touched.ids[table.name].add(uuid.UUID(str(event.data["id"])))
     for source, ids in touched.ids.items():
         touched.before[source] = await load(session, source, ids)
@@ -205,7 +207,27 @@ async def maintain(
     if member_persons and _STOCKS:
         change.update(await _stock_change(session, member_persons, touched))
     await add(session, change)
+    await _note_reported(session, after)
     await _note_as_of(session, events)
+
+
+async def _note_reported(session: AsyncSession, rows: Mapping[str, Mapping[Any, Row]]) -> None:
+    """Remember the (domain, region, month) of every record the batch wrote."""
+    marks = sorted(
+        {
+            (domain, str(row["region_code"]), row[day].replace(day=1))
+            for source, by_id in rows.items()
+            if source in SOURCE_DOMAINS
+            for domain, day in [SOURCE_DOMAINS[source]]
+            for row in by_id.values()
+            if row.get(day) is not None
+        }
+    )
+    if marks:
+        await session.execute(
+            insert(reported).on_conflict_do_nothing(),
+            [{"domain": d, "region_code": r, "month": m} for d, r, m in marks],
+        )
 
 
 async def _stock_change(session: AsyncSession, persons: set[str], touched: _Touched) -> Cells:
@@ -294,6 +316,18 @@ async def rebuild_from_projections(session: AsyncSession, *, batch: int = 5000) 
     migration, or to check it): the links first, then every row's cells."""
     await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
     await session.execute(sa.delete(cube_cells))
+    await session.execute(sa.delete(reported))
+    for source, (domain, day) in SOURCE_DOMAINS.items():
+        table = _TABLES[source]
+        month = sa.cast(sa.func.date_trunc("month", table.c[day]), sa.Date)
+        await session.execute(
+            insert(reported)
+            .from_select(
+                ["domain", "region_code", "month"],
+                sa.select(sa.literal(domain), table.c.region_code, month).distinct(),
+            )
+            .on_conflict_do_nothing()
+        )
     await links.recompute_all(session)
     for source in _FLOWS:
         table = _TABLES[source]

@@ -121,6 +121,20 @@ CUBE_MEASURES: tuple[Flow | DistinctPersons, ...] = (
 )
 """One cube measure per reference measure, with the same key."""
 
+SOURCE_DOMAINS: Mapping[str, tuple[str, str]] = {
+    "job_seekers": ("job_market", "registered_at"),
+    "vacancies": ("job_market", "posted_at"),
+    "placements": ("job_market", "placed_at"),
+    "programs": ("training", "start_date"),
+    "enrollments": ("training", "enrolled_at"),
+    "inspections": ("inspection", "inspected_at"),
+    "accidents": ("inspection", "occurred_at"),
+    "memberships": ("social_security", "started_at"),
+    "claims": ("social_security", "claimed_at"),
+}
+"""Each projection's domain and the date that places its record in a month: a record of a
+region dated in a month counts as that region reporting the domain for the month."""
+
 
 @cache
 def cube_measure(key: str) -> Flow | DistinctPersons:

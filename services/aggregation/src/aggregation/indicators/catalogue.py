@@ -118,6 +118,9 @@ class Indicator:
     unit: str
     domain: str
     formula: Formula
+    min_count: int = 5
+    """The smallest count of people or records shown to readers without exact read: counts
+    from 1 to ``min_count - 1`` are suppressed (``protection``)."""
 
 
 CATALOGUE: tuple[Indicator, ...] = (

@@ -16,7 +16,8 @@ from aggregation.indicators.exports import FORMATS, ExportFormat, format_for_med
 from aggregation.indicators.models import IndicatorPublic, IndicatorValues
 from aggregation.indicators.query import parse_values_query
 
-# Aggregates are not personal data: any holder of the scope may read any region's values.
+# Any holder of the scope may read any region's aggregates; small counts of areas outside the
+# reader's own regions are suppressed unless it holds indicators:read-exact (``protection``).
 Reader = Annotated[Principal, Depends(RequireScope("indicators:read"))]
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"], responses=PROBLEM_RESPONSES)
@@ -113,7 +114,7 @@ _DOWNLOADS = {
 async def indicator_values(
     request: Request,
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     indicator: IndicatorParam = None,
     region: RegionParam = None,
     period: PeriodParam = None,
@@ -127,7 +128,9 @@ async def indicator_values(
     query = parse_values_query(
         indicator=indicator, region=region, period=period, regions=regions, by=by
     )
-    answer = await service.compute_values(session, query=query, regions=regions)
+    answer = await service.compute_values(
+        session, query=query, regions=regions, principal=principal
+    )
     download = (
         FORMATS.get(file_format) if file_format else _negotiated(request.headers.get("accept"))
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from shared.auth import Principal
 from shared.regions import RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from aggregation.indicators.catalogue import CATALOGUE, Indicator, by_code, dime
 from aggregation.indicators.measures import Measure
 from aggregation.indicators.models import IndicatorPublic, IndicatorValue, IndicatorValues
 from aggregation.indicators.periods import Period, Span
+from aggregation.indicators.protection import Suppressions, exact_areas, protected
 from aggregation.indicators.query import ValuesQuery
 from aggregation.projections.tables import cube_state
 
@@ -47,6 +49,7 @@ async def compute_values(
     query: ValuesQuery,
     regions: RegionRegistry,
     reference: bool = False,
+    principal: Principal | None = None,
 ) -> IndicatorValues:
     """One value per indicator, area, period and breakdown of ``query`` (indicator-major
     order), read from the cube; with ``reference``, computed from the projections by the
@@ -69,6 +72,18 @@ async def compute_values(
         as_of: datetime | None = await session.scalar(
             sa.select(cube_state.c.as_of).where(cube_state.c.id == 1)
         )
+        exact = exact_areas(principal, regions)
+        guard = Suppressions(regions=regions, by=query.by)
+        if exact is not None and any(area not in exact for area in query.areas):
+            for indicator in indicators:
+                for measure in indicator.formula.measures:
+                    if protected(measure.key):
+                        await guard.prepare(
+                            session,
+                            key=measure.key,
+                            spans=query.periods,
+                            k=indicator.min_count,
+                        )
         for key, measure in measures.items():
             if reference:
                 found = await measure.totals(session, areas=members, periods=months)
@@ -85,7 +100,18 @@ async def compute_values(
             name = regions.name_of(area)
             for span in query.periods:
                 for dims in combinations:
-                    value = indicator.formula.value(_part(totals, area, span, dims))
+                    hidden = (
+                        exact is not None
+                        and area not in exact
+                        and any(
+                            guard.is_hidden(m.key, span, indicator.min_count, area, dims)
+                            for m in indicator.formula.measures
+                            if protected(m.key)
+                        )
+                    )
+                    value = (
+                        None if hidden else indicator.formula.value(_part(totals, area, span, dims))
+                    )
                     values.append(
                         IndicatorValue(
                             indicator=indicator.code,
@@ -94,6 +120,7 @@ async def compute_values(
                             period=str(span),
                             dimensions=dict(zip(query.by, dims, strict=True)),
                             value=value,
+                            status="suppressed" if hidden else "reported",
                         )
                     )
     return IndicatorValues(as_of=as_of, values=values)

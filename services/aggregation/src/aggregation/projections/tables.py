@@ -302,3 +302,28 @@ cube_state = sa.Table(
     sa.Column("as_of", sa.DateTime(timezone=True)),
     sa.Column("built", sa.Boolean, nullable=False, server_default=sa.true()),
 )
+
+# Reporting: which months each region closed per domain (``reporting_period.updated.v1``;
+# ``completed_at`` NULL: reopened), and which months it sent records of each domain for (a
+# record dated in that month, kept by the cube's maintenance). Together they tell a region
+# that did not report from one with nothing to count.
+reporting_periods = sa.Table(
+    "reporting_periods",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("domain", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("month", sa.Date, nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    _updated_at(),
+    sa.Index("ix_reporting_periods_domain_month", "domain", "month"),
+)
+
+reported = sa.Table(
+    "reported",
+    metadata,
+    sa.Column("domain", sa.Text, primary_key=True),
+    sa.Column("region_code", sa.Text, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+)
