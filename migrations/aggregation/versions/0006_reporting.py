@@ -4,37 +4,31 @@ Revision ID: 0006_reporting
 Revises: 0005_indicator_cube
 Create Date: 2026-12-03 09:40:00.000000
 
-``reported`` is filled from the projections as they stand (a record dated in a month of a
-region counts as that region reporting the record's domain for the month).
+``reported`` is filled from the projections as they stand by the service's cube rebuild, which
+this migration asks for when projections exist.
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import insert
 
 revision: str = "0006_reporting"
 down_revision: str | None = "0005_indicator_cube"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (projection, its domain, the date that places a record in a month)
-_SOURCES = (
-    ("job_seekers", "job_market", "registered_at"),
-    ("vacancies", "job_market", "posted_at"),
-    ("placements", "job_market", "placed_at"),
-    ("programs", "training", "start_date"),
-    ("enrollments", "training", "enrolled_at"),
-    ("companies", "inspection", None),
-    ("inspections", "inspection", "inspected_at"),
-    ("accidents", "inspection", "occurred_at"),
-    ("memberships", "social_security", "started_at"),
-    ("claims", "social_security", "claimed_at"),
+_HELD = (
+    "job_seekers",
+    "vacancies",
+    "placements",
+    "programs",
+    "enrollments",
+    "inspections",
+    "accidents",
+    "memberships",
+    "claims",
 )
-
-
-_REPORTED = sa.table("reported", sa.column("domain"), sa.column("region_code"), sa.column("month"))
 
 
 def upgrade() -> None:
@@ -62,19 +56,11 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("domain", "region_code", "month"),
     )
-    for table, domain, day in _SOURCES:
-        if day is None:
-            continue
-        source = sa.table(table, sa.column("region_code"), sa.column(day))
-        month = sa.cast(sa.func.date_trunc("month", source.c[day]), sa.Date)
-        op.execute(
-            insert(_REPORTED)
-            .from_select(
-                ["domain", "region_code", "month"],
-                sa.select(sa.literal(domain), source.c.region_code, month).distinct(),
-            )
-            .on_conflict_do_nothing()
-        )
+    # A database holding projections gets ``reported`` (and its cube) rebuilt by the service
+    # when it starts (``aggregation.cube.maintain.ensure_built``), from one definition.
+    held = sa.or_(*(sa.exists(sa.select(sa.literal(1)).select_from(sa.table(t))) for t in _HELD))
+    state = sa.table("cube_state", sa.column("id"), sa.column("built"))
+    op.execute(state.update().where(held).values(built=False))
 
 
 def downgrade() -> None:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     audit_enabled: bool = True
     """Record writes and personal-data reads in the audit trail (off only to measure its cost)."""
     audit_seal_seconds: float = 0.5
+    participating_regions: str = ""
+    """Regencies expected to report (comma-separated codes) for the reporting-rate indicators;
+    empty: the pilot regions of the data-integration agreement."""
+    reporting_on_time_days: int = 15
+    """A period closed within this many days after its last day counts as closed on time."""
 
     @property
     def is_development(self) -> bool:

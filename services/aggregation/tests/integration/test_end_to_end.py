@@ -220,6 +220,7 @@ async def test_events_on_kafka_become_indicator_values_over_http(
         assert response.status_code == 200
         body = response.json()
         assert body["as_of"] is not None
+        # A month in which a region sent nothing is not reported: no value, not 0.
         assert body["values"] == [
             {
                 "indicator": "job_seekers_registered",
@@ -228,16 +229,16 @@ async def test_events_on_kafka_become_indicator_values_over_http(
                 "period": p,
                 "dimensions": {},
                 "value": n,
-                "status": "reported",
+                "status": "reported" if n is not None else "not_reported",
             }
             for r, name, counts in (
-                ("12.75", "Kota Binjai", (0, 1, 1)),
-                ("32.13", "Kabupaten Subang", (0, 0, 0)),
+                ("12.75", "Kota Binjai", (None, 1, 1)),
+                ("32.13", "Kabupaten Subang", (None, None, None)),
             )
             for p, n in zip(("2026-02", "2026-03", "2026-04"), counts, strict=True)
         ]
 
-        # No region: the nation. A ratio with nothing to divide by is null, not 0.
+        # No region: the nation. A month nobody reported has no value (and no ratio), not 0.
         response = await client.get(
             VALUES_URL,
             params={"indicator": "placement_rate", "period": "2026-05"},
@@ -251,7 +252,8 @@ async def test_events_on_kafka_become_indicator_values_over_http(
                 "period": "2026-05",
                 "dimensions": {},
                 "value": None,
-                "status": "reported",
+                # Nothing of the job market was sent anywhere for May.
+                "status": "not_reported",
             }
         ]
 
@@ -356,7 +358,8 @@ async def test_events_of_several_domains_link_into_a_cross_domain_indicator(
         ("placements_with_social_security_rate", "32.16"): 0.5,
         ("placements_with_social_security_rate", "32.73"): None,
         ("placements_with_social_security_rate", "ID"): 0.5,
-        ("ss_active_members", "32.16"): 0,
+        # Bekasi sent no membership: its social security is not reported (no value), not 0.
+        ("ss_active_members", "32.16"): None,
         ("ss_active_members", "32.73"): 1,
         ("ss_active_members", "ID"): 1,
     }

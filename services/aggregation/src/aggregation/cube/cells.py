@@ -182,6 +182,15 @@ PROGRAM = Dimension(
     "program", "Program jaminan", "Social-security program", _column("program"), get_args(Program)
 )
 
+DOMAIN = Dimension(
+    "domain",
+    "Urusan",
+    "Domain",
+    _column("domain"),
+    ("job_market", "training", "inspection", "social_security"),
+)
+"""The domain a report is of (the reporting-rate indicators only; no record has it)."""
+
 DIMENSIONS: tuple[Dimension, ...] = (
     SEX,
     AGE_BAND,
@@ -191,6 +200,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
     MECHANISM,
     OUTCOME,
     PROGRAM,
+    DOMAIN,
 )
 """Every dimension, in the order groupings name them."""
 

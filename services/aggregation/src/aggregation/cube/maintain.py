@@ -21,7 +21,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -211,23 +211,32 @@ async def maintain(
     await _note_as_of(session, events)
 
 
+def reported_months(source: str, row: Row) -> set[tuple[str, str, date]]:
+    """The (domain, regency, month) a record reports: the month of its date, and every month
+    it counts in (a completion dated in April reports training for April)."""
+    domain, day = SOURCE_DOMAINS[source]
+    region = str(row["region_code"])
+    marks = {(domain, region, row[day].replace(day=1))} if row.get(day) is not None else set()
+    for _, grouping, _, area, month in row_cells(source, row):
+        if not grouping:
+            marks.add((domain, area, month))
+    return marks
+
+
 async def _note_reported(session: AsyncSession, rows: Mapping[str, Mapping[Any, Row]]) -> None:
-    """Remember the (domain, region, month) of every record the batch wrote."""
-    marks = sorted(
-        {
-            (domain, str(row["region_code"]), row[day].replace(day=1))
-            for source, by_id in rows.items()
-            if source in SOURCE_DOMAINS
-            for domain, day in [SOURCE_DOMAINS[source]]
-            for row in by_id.values()
-            if row.get(day) is not None
-        }
-    )
-    if marks:
-        await session.execute(
-            insert(reported).on_conflict_do_nothing(),
-            [{"domain": d, "region_code": r, "month": m} for d, r, m in marks],
-        )
+    """Remember the (domain, regency, month) of every record the batch wrote."""
+    marks: set[tuple[str, str, date]] = set()
+    for source, by_id in rows.items():
+        if source in SOURCE_DOMAINS:
+            for row in by_id.values():
+                marks |= reported_months(source, row)
+    await _mark(session, marks)
+
+
+async def _mark(session: AsyncSession, marks: Iterable[tuple[str, str, date]]) -> None:
+    rows = [{"domain": d, "region_code": r, "month": m} for d, r, m in sorted(marks)]
+    if rows:
+        await session.execute(insert(reported).on_conflict_do_nothing(), rows)
 
 
 async def _stock_change(session: AsyncSession, persons: set[str], touched: _Touched) -> Cells:
@@ -312,24 +321,14 @@ async def ensure_built(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def rebuild_from_projections(session: AsyncSession, *, batch: int = 5000) -> None:
-    """Empty the cube and compute it again from the projections as they stand (after a
-    migration, or to check it): the links first, then every row's cells."""
+    """Empty the cube (and the months each region reported) and compute it again from the
+    projections as they stand (after a migration, or to check it): the links first, then
+    every row's cells."""
     await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
     await session.execute(sa.delete(cube_cells))
     await session.execute(sa.delete(reported))
-    for source, (domain, day) in SOURCE_DOMAINS.items():
-        table = _TABLES[source]
-        month = sa.cast(sa.func.date_trunc("month", table.c[day]), sa.Date)
-        await session.execute(
-            insert(reported)
-            .from_select(
-                ["domain", "region_code", "month"],
-                sa.select(sa.literal(domain), table.c.region_code, month).distinct(),
-            )
-            .on_conflict_do_nothing()
-        )
     await links.recompute_all(session)
-    for source in _FLOWS:
+    for source in sorted(set(_FLOWS) | set(SOURCE_DOMAINS)):
         table = _TABLES[source]
         last: Any = None
         while True:
@@ -342,9 +341,13 @@ async def rebuild_from_projections(session: AsyncSession, *, batch: int = 5000) 
             last = ids[-1]
             rows = await load(session, source, ids)
             change: Cells = Counter()
+            marks: set[tuple[str, str, date]] = set()
             for row in rows.values():
                 change.update(row_cells(source, row))
+                if source in SOURCE_DOMAINS:
+                    marks |= reported_months(source, row)
             await add(session, change)
+            await _mark(session, marks)
     if _STOCKS:
         # Person by person, a batch of persons at a time.
         persons = sorted(

@@ -107,6 +107,23 @@ class Ratio:
 
 
 @dataclass(frozen=True, eq=False)
+class ReportingRate:
+    """Reports received (``on_time``: closed on time) over reports expected, from the
+    reporting tables rather than the cube (``reporting``)."""
+
+    on_time: bool
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        """None: the value comes from the reports, not from measures."""
+        return ()
+
+    def value(self, total: Callable[[Measure], Number]) -> Number | None:
+        """Not computed from measures (see ``reporting.Reports.rate``)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=False)
 class Indicator:
     """One catalogue entry."""
 
@@ -547,13 +564,57 @@ CATALOGUE: tuple[Indicator, ...] = (
         domain=CROSS_DOMAIN,
         formula=Total(VICTIMS_WITHOUT_JKK),
     ),
+    Indicator(
+        code="reporting_rate",
+        name_id="Tingkat pelaporan",
+        name_en="Reporting rate",
+        definition_id=(
+            "Laporan yang diterima dibagi laporan yang diharapkan. Diharapkan: satu laporan per "
+            "kabupaten/kota peserta kesepakatan integrasi data di wilayah tersebut, per bulan "
+            "dan per urusan (pasar kerja, pelatihan, pengawasan, jaminan sosial; atau satu "
+            "urusan dengan by=domain). Diterima: kabupaten/kota itu mengirim data urusan "
+            "tersebut yang bertanggal pada bulan itu, atau menutup periode bulan itu. Rasio 0 "
+            "sampai 1; null bila wilayah tidak memuat kabupaten/kota peserta."
+        ),
+        definition_en=(
+            "Reports received over reports expected. Expected: one report per participating "
+            "regency of the area (the regions of the data-integration agreement), month and "
+            "domain (job market, training, inspection, social security; or the one of "
+            "by=domain). Received: the regency sent a record of that domain dated in the "
+            "month, or closed the month. A ratio from 0 to 1; null when the area holds no "
+            "participating regency."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=ReportingRate(on_time=False),
+    ),
+    Indicator(
+        code="reporting_rate_on_time",
+        name_id="Tingkat pelaporan tepat waktu",
+        name_en="Reporting rate on time",
+        definition_id=(
+            "Laporan yang ditutup tepat waktu (periode bulan ditutup paling lambat 15 hari "
+            "setelah hari terakhirnya) dibagi laporan yang diharapkan, seperti pada tingkat "
+            "pelaporan. Periode yang dibuka kembali tidak dihitung."
+        ),
+        definition_en=(
+            "Reports closed on time (the month closed at most 15 days after its last day) over "
+            "the reports expected, as for the reporting rate. A reopened month does not count."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=ReportingRate(on_time=True),
+    ),
 )
 
 
 @cache
 def dimensions_of(code: str) -> tuple[str, ...]:
     """The dimensions an indicator can be broken down by: those of all its measures."""
-    measures = by_code()[code].formula.measures
+    formula = by_code()[code].formula
+    if isinstance(formula, ReportingRate):
+        return ("domain",)
+    measures = formula.measures
     shared = set.intersection(*({d.name for d in cube_measure(m.key).dimensions} for m in measures))
     return tuple(d.name for d in DIMENSIONS if d.name in shared)
 

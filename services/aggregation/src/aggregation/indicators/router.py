@@ -15,6 +15,7 @@ from aggregation.indicators import service
 from aggregation.indicators.exports import FORMATS, ExportFormat, format_for_media_type
 from aggregation.indicators.models import IndicatorPublic, IndicatorValues
 from aggregation.indicators.query import parse_values_query
+from aggregation.indicators.reporting import ReportingRules
 
 # Any holder of the scope may read any region's aggregates; small counts of areas outside the
 # reader's own regions are suppressed unless it holds indicators:read-exact (``protection``).
@@ -129,7 +130,11 @@ async def indicator_values(
         indicator=indicator, region=region, period=period, regions=regions, by=by
     )
     answer = await service.compute_values(
-        session, query=query, regions=regions, principal=principal
+        session,
+        query=query,
+        regions=regions,
+        principal=principal,
+        rules=ReportingRules.from_settings(request.app.state.settings),
     )
     download = (
         FORMATS.get(file_format) if file_format else _negotiated(request.headers.get("accept"))

@@ -8,19 +8,26 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.regions import RegionRegistry
+from shared.regions import PILOT_REGIONS, RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import DIMENSIONS, DistinctPersons, grouping_name
-from aggregation.cube.measures import cube_measure
+from aggregation.cube.measures import SOURCE_DOMAINS, cube_measure
 from aggregation.cube.read import CubeTotals, Dims, read_totals
 from aggregation.indicators.areas import Number, area_regencies
-from aggregation.indicators.catalogue import CATALOGUE, Indicator, by_code, dimensions_of
+from aggregation.indicators.catalogue import (
+    CATALOGUE,
+    Indicator,
+    ReportingRate,
+    by_code,
+    dimensions_of,
+)
 from aggregation.indicators.measures import Measure
 from aggregation.indicators.models import IndicatorPublic, IndicatorValue, IndicatorValues
 from aggregation.indicators.periods import Period, Span
 from aggregation.indicators.protection import Suppressions, exact_areas, protected
 from aggregation.indicators.query import ValuesQuery
+from aggregation.indicators.reporting import DOMAINS, ReportingRules, Reports
 from aggregation.projections.tables import cube_state
 
 _VALUES = {d.name: d.values for d in DIMENSIONS}
@@ -50,6 +57,8 @@ async def compute_values(
     regions: RegionRegistry,
     reference: bool = False,
     principal: Principal | None = None,
+    rules: ReportingRules | None = None,
+    completeness: bool = True,
 ) -> IndicatorValues:
     """One value per indicator, area, period and breakdown of ``query`` (indicator-major
     order), read from the cube; with ``reference``, computed from the projections by the
@@ -71,6 +80,12 @@ async def compute_values(
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         as_of: datetime | None = await session.scalar(
             sa.select(cube_state.c.as_of).where(cube_state.c.id == 1)
+        )
+        reports = await Reports.load(
+            session,
+            months=months,
+            regions=regions,
+            rules=rules or ReportingRules(participating=frozenset(r.code for r in PILOT_REGIONS)),
         )
         exact = exact_areas(principal, regions)
         guard = Suppressions(regions=regions, by=query.by)
@@ -100,6 +115,23 @@ async def compute_values(
             name = regions.name_of(area)
             for span in query.periods:
                 for dims in combinations:
+                    if isinstance(indicator.formula, ReportingRate):
+                        domains = dims if query.by else DOMAINS
+                        rate = reports.rate(area, span, domains, on_time=indicator.formula.on_time)
+                        values.append(
+                            IndicatorValue(
+                                indicator=indicator.code,
+                                region_code=area,
+                                region_name=name,
+                                period=str(span),
+                                dimensions=dict(zip(query.by, dims, strict=True)),
+                                value=rate,
+                            )
+                        )
+                        continue
+                    silent = completeness and not reports.reported(
+                        _domain_of(indicator), area, span
+                    )
                     hidden = (
                         exact is not None
                         and area not in exact
@@ -110,7 +142,9 @@ async def compute_values(
                         )
                     )
                     value = (
-                        None if hidden else indicator.formula.value(_part(totals, area, span, dims))
+                        None
+                        if hidden or silent
+                        else indicator.formula.value(_part(totals, area, span, dims))
                     )
                     values.append(
                         IndicatorValue(
@@ -120,7 +154,11 @@ async def compute_values(
                             period=str(span),
                             dimensions=dict(zip(query.by, dims, strict=True)),
                             value=value,
-                            status="suppressed" if hidden else "reported",
+                            status="not_reported"
+                            if silent
+                            else "suppressed"
+                            if hidden
+                            else "reported",
                         )
                     )
     return IndicatorValues(as_of=as_of, values=values)
@@ -148,6 +186,13 @@ def _combinations(
         )
 
     return sorted(found, key=order)
+
+
+def _domain_of(indicator: Indicator) -> str:
+    """The domain whose reports an indicator's values rest on: that of the records its first
+    measure counts (a cross-domain rate: its numerator's)."""
+    source = cube_measure(indicator.formula.measures[0].key).source
+    return SOURCE_DOMAINS[source][0]
 
 
 def _part(

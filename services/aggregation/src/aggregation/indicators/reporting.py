@@ -1,0 +1,123 @@
+"""Reporting completeness: which regions reported a domain for a period, and the DHIS2-style
+reporting rates.
+
+A regency *reported* a domain for a month when it sent a record of that domain dated in the
+month (``reported``) or closed the month (``reporting_periods`` with ``completed_at``). A value
+of an area no regency of which reported the indicator's domain in any month of the period is
+``not_reported``: the region is silent, which is not the same as zero.
+
+``reporting_rate``: reports received over reports expected, where the expected reports are one
+per participating regency of the area, month of the period and domain (all four domains, or
+the one of ``by=domain``). ``reporting_rate_on_time``: the months closed within
+``reporting_on_time_days`` (15 by default) after their last day, over the same expected reports.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from shared.regions import NATIONAL, PILOT_REGIONS, RegionRegistry
+from shared.settings import Settings
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aggregation.cube.cells import DOMAIN
+from aggregation.indicators.periods import Period, Span
+from aggregation.projections.tables import reported, reporting_periods
+
+DOMAINS: tuple[str, ...] = DOMAIN.values
+
+
+@dataclass(frozen=True)
+class ReportingRules:
+    """Who is expected to report, and when a closure is on time."""
+
+    participating: frozenset[str]
+    on_time_days: int = 15
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReportingRules:
+        """The rules the service is configured with (the pilot regions by default)."""
+        codes = [c.strip() for c in settings.participating_regions.split(",") if c.strip()]
+        return cls(
+            participating=frozenset(codes or (r.code for r in PILOT_REGIONS)),
+            on_time_days=settings.reporting_on_time_days,
+        )
+
+
+@dataclass
+class Reports:
+    """What each regency reported, per domain and month, over the months of one request."""
+
+    regions: RegionRegistry
+    rules: ReportingRules
+    sent: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
+    closed: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
+    on_time: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    async def load(
+        cls,
+        session: AsyncSession,
+        *,
+        months: Sequence[Period],
+        regions: RegionRegistry,
+        rules: ReportingRules,
+    ) -> Reports:
+        """The reports of every regency for ``months``."""
+        found = cls(regions=regions, rules=rules)
+        first, end = months[0].start, months[-1].end
+        rows = await session.execute(
+            sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
+                reported.c.month >= first, reported.c.month < end
+            )
+        )
+        for domain, region, month in rows:
+            found.sent[(domain, month)].add(region)
+        periods = reporting_periods.c
+        closures = await session.execute(
+            sa.select(periods.domain, periods.region_code, periods.month, periods.completed_at)
+            .where(periods.month >= first, periods.month < end)
+            .where(periods.completed_at.is_not(None))
+        )
+        for domain, region, month, completed_at in closures:
+            found.closed[(domain, month)].add(region)
+            if _on_time(month, completed_at, rules.on_time_days):
+                found.on_time[(domain, month)].add(region)
+        return found
+
+    def _in(self, area: str, regencies: Iterable[str]) -> bool:
+        if area == NATIONAL:
+            return any(True for _ in regencies)
+        if area in self.regions.provinces:
+            return any(r.startswith(area + ".") for r in regencies)
+        return area in set(regencies)
+
+    def reported(self, domain: str, area: str, span: Span) -> bool:
+        """Did any regency of ``area`` report ``domain`` in a month of ``span``?"""
+        return any(
+            self._in(area, self.sent[(domain, m.start)] | self.closed[(domain, m.start)])
+            for m in span.months
+        )
+
+    def rate(self, area: str, span: Span, domains: Sequence[str], *, on_time: bool) -> float | None:
+        """Reports received (or closed on time) over reports expected; None when the area
+        has no participating regency."""
+        expected = [r for r in self.rules.participating if self._in(area, [r])]
+        if not expected:
+            return None
+        received = 0
+        for domain in domains:
+            for month in span.months:
+                key = (domain, month.start)
+                done = self.on_time[key] if on_time else self.sent[key] | self.closed[key]
+                received += sum(1 for r in expected if r in done)
+        return received / (len(expected) * len(span.months) * len(domains))
+
+
+def _on_time(month: date, completed_at: datetime, days: int) -> bool:
+    following = Period.of(month).end
+    return completed_at.date() < following + timedelta(days=days)
