@@ -213,7 +213,8 @@ async def _value(http: httpx.AsyncClient, platform: Platform, indicator: str, mo
         headers={"Authorization": f"Bearer {token.json()['access_token']}"},
     )
     assert response.status_code == 200, response.text
-    return float(response.json()["values"][0]["value"])
+    # A month nobody reported has no value (status not_reported): nothing was counted.
+    return float(response.json()["values"][0]["value"] or 0)
 
 
 def test_origin_rule() -> None:

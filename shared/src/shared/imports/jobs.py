@@ -142,6 +142,10 @@ def unseal(stored: str) -> dict[str, Any]:
     return value
 
 
+STAGING_TIMEOUT_S = 600
+"""The statement timeout while a file is staged."""
+
+
 async def create_job(
     session: AsyncSession,
     tables: ImportTables,
@@ -155,6 +159,9 @@ async def create_job(
 ) -> uuid.UUID:
     """Create a queued job holding ``records`` (no commit). File problems propagate."""
     job_id = uuid.uuid4()
+    # Staging a large file is long work by design: its statements get minutes, not the
+    # seconds a request's statements get.
+    await session.execute(sa.text(f"SET LOCAL statement_timeout = '{STAGING_TIMEOUT_S}s'"))
     await session.execute(
         sa.insert(tables.jobs).values(
             id=job_id,
@@ -180,6 +187,9 @@ async def create_job(
             columns=["job_id", "index", "external_id", "payload", "problem"],
         )
         total += len(rows)
+    # The planner must know the job's rows just copied in (a plan made for a handful of rows
+    # turns the ranking below quadratic on a large file).
+    await session.execute(sa.text(f"ANALYZE {tables.records.name}"))
     superseded = await _mark_superseded(session, tables, job_id)
     await session.execute(
         sa.update(tables.jobs)
