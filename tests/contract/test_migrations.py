@@ -14,7 +14,14 @@ from sinergi_local.testing import MigratedDb
 from sqlalchemy.engine import Connection
 
 SERVICES = ("job_market", "training", "inspection", "social_security")
-SHARED_TABLES = {"outbox", "audit_log", "import_jobs", "import_records", "import_conflicts"}
+SHARED_TABLES = {
+    "outbox",
+    "audit_log",
+    "import_jobs",
+    "import_records",
+    "import_conflicts",
+    "reporting_periods",
+}
 
 
 def _shared(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:

@@ -34,6 +34,8 @@ from shared.regions import PILOT_REGIONS, registry
 from sinergi_local import demo as demo_module
 from sinergi_local.demo import (
     ENTITY,
+    REPORTING_DOMAINS,
+    Closure,
     DemoData,
     DemoLoadError,
     EntityCount,
@@ -41,6 +43,7 @@ from sinergi_local.demo import (
     Write,
     generate,
     load_demo,
+    reporting_plan,
 )
 from sinergi_local.platform import Platform
 from sinergi_local.testing import sql_runner
@@ -291,6 +294,31 @@ def test_some_people_appear_in_several_domains(demo: DemoData) -> None:
     assert sum(combinations.values()) >= 0.1 * len(domains)
 
 
+def test_most_reporting_periods_are_closed_and_a_few_left_open(demo: DemoData) -> None:
+    plan = reporting_plan(demo.window)
+    months = [f"{demo.window.month(i):%Y-%m}" for i in range(12)]
+    every = {(r.code, d, m) for r in PILOT_REGIONS for d in REPORTING_DOMAINS for m in months}
+    closed = {(c.region_code, c.domain, c.period) for c in plan.closed}
+    left_open = {(c.region_code, c.domain, c.period) for c in plan.open}
+    assert closed | left_open == every and not closed & left_open
+    assert len(plan.closed) == len(closed) and len(plan.open) == len(left_open)
+    assert 0 < len(left_open) < 0.1 * len(every)
+    # The last month is not closed yet in every other region, in every domain; two regions
+    # left older months of one domain open.
+    last = months[-1]
+    assert {r for r, _, m in left_open if m == last} == {"32.73", "33.25", "12.09", "82.04"}
+    assert {(r, d) for r, d, m in left_open if m != last} == {
+        ("13.03", "training"),
+        ("82.04", "inspection"),
+    }
+    for closure in plan.closed + plan.open:
+        if closure.domain == "social-security":
+            assert closure.client_id == "bpjs-ketenagakerjaan"
+        else:
+            assert closure.client_id == f"disnaker-{closure.region_code.replace('.', '')}"
+    assert reporting_plan(demo.window) == plan
+
+
 # ----------------------------------------------------------------------------- the writer
 Answer = Callable[[httpx.Request], httpx.Response]
 
@@ -499,6 +527,41 @@ async def test_the_writer_stops_on_an_upload_or_job_that_failed(
     assert write.body["nik"] not in str(stopped.value)
 
 
+async def test_the_writer_closes_each_period_as_its_client_and_stops_on_a_refusal() -> None:
+    closures = [
+        Closure("disnaker-3216", "job-market", "32.16", "2026-10"),
+        Closure("bpjs-ketenagakerjaan", "social-security", "32.16", "2026-10"),
+    ]
+
+    def complete(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        return httpx.Response(200, json={**body, "period": "2026-10", "status": "complete"})
+
+    seen: list[httpx.Request] = []
+    answers: list[httpx.Response | Answer] = [httpx.Response(503), complete, complete]
+    credentials = {c.client_id: "secret" for c in closures}
+    async with scripted_gateway(answers, seen) as http:
+        await GatewayWriter(http, credentials).close_all(closures)
+    assert len(seen) == 3, "a 5xx is retried (closing is idempotent)"
+    sent = {(r.url.path, r.headers["Authorization"], r.content) for r in seen[1:]}
+    assert sent == {
+        (
+            f"/api/v1/{c.domain}/reporting-periods/2026-10/complete",
+            f"Bearer t-{c.client_id}",
+            b'{"region_code": "32.16"}',
+        )
+        for c in closures
+    }
+    assert all(r.method == "POST" for r in seen)
+
+    refused = httpx.Response(422, json={"status": 422, "detail": "Invalid fields: period"})
+    async with scripted_gateway([refused], []) as http:
+        with pytest.raises(DemoLoadError) as stopped:
+            await GatewayWriter(http, credentials).close_all(closures[:1])
+    assert "job-market 2026-10 of 32.16" in str(stopped.value)
+    assert "Invalid fields: period" in str(stopped.value)
+
+
 # ----------------------------------------------------------------------------- end to end
 async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
@@ -548,6 +611,14 @@ async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
             j["created_at"] for j in of_entity[after]
         )
 
+    # Most months of the window closed, through the API; the plan's open ones not.
+    plan = reporting_plan(expected.window)
+    assert (first.periods_closed, first.periods_open) == (len(plan.closed), len(plan.open))
+    assert any(line.startswith("demo: closed ") for line in lines)
+    closed = await _closed_periods(platform)
+    assert closed == {(c.domain, c.region_code, c.period): 1 for c in plan.closed}
+    assert not {(c.domain, c.region_code, c.period) for c in plan.open} & closed.keys()
+
     job_seekers = len(expected.records["job_seekers"])
     registered = await _eventually_total(
         platform, "job_seekers_registered", expected.window.periods, job_seekers
@@ -560,6 +631,7 @@ async def test_the_demo_year_loads_through_the_gateway_and_replays_unchanged(
     assert replay.total == expected.total
     assert replay.unchanged == expected.total
     assert replay.created == 0 and replay.updated == 0
+    assert await _closed_periods(platform) == closed, "closing a closed month changes nothing"
 
 
 async def test_a_record_the_service_refuses_stops_the_load_with_its_conflict(
@@ -584,6 +656,20 @@ async def test_a_record_the_service_refuses_stops_the_load_with_its_conflict(
     assert "record 1 (DEMO-BAD-1): birth_date: rule: " in message
     assert "disagrees with the NIK" in message
     assert other.body["nik"] not in message and good.body["nik"] not in message
+
+
+async def _closed_periods(platform: Platform) -> dict[tuple[str, str, str], int]:
+    """The closed reporting periods of 2019 in every domain database, with their revision."""
+    found: dict[tuple[str, str, str], int] = {}
+    for domain in REPORTING_DOMAINS:
+        service = domain.replace("-", "_")
+        sql = sql_runner(platform.database_url(service, f"sinergi_{service}"))
+        rows = await sql(
+            "SELECT region_code, period, revision FROM reporting_periods"
+            " WHERE period LIKE '2019-%' AND completed_at IS NOT NULL"
+        )
+        found |= {(domain, r["region_code"], r["period"]): r["revision"] for r in rows}
+    return found
 
 
 async def _eventually_total(

@@ -46,6 +46,10 @@ for _domain in {path.split("/")[3] for path in ENTITY_ROUTES}:
     # Issue 7: a domain's import jobs (read, cancel, conflicts).
     _jobs = f"/api/v1/{_domain}/imports/{{id}}"
     INVENTORY |= {("get", _jobs), ("delete", _jobs), ("get", _jobs + "/conflicts")}
+    # Issue 8: a region closes and reopens a month of its reporting, and lists its closures.
+    _periods = f"/api/v1/{_domain}/reporting-periods"
+    _close = _periods + "/{id}/complete"  # the merged document calls path parameters {id}
+    INVENTORY |= {("get", _periods), ("post", _close), ("delete", _close)}
 # Routes issue 6 adds, whose exact paths their authors choose: an audit-trail read (item 9,
 # scope audit:read) and a search that takes the NIK in a POST body (item 1).
 INTENDED_PATTERNS = [

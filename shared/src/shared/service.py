@@ -4,7 +4,8 @@
 request ids, ``/health`` and ``/metrics``, and runs the outbox relay beside the API so that
 events leave as soon as their transaction commits; with an ``audit_log`` table, also the audit
 trail's listing for officers and its sealer. ``answer_write`` is how every upsert
-endpoint answers. Every declared entity gets its ``DELETE`` (``shared.withdrawal``).
+endpoint answers. Every declared entity gets its ``DELETE`` (``shared.withdrawal``); with
+``reporting``, the regions close and reopen months of the domain (``shared.reporting``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from shared.listing import refuse_unknown_query
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay, wake_relay
 from shared.records import Change, WriteResult
+from shared.reporting import ReportingPeriods, reporting_router
 from shared.settings import Settings
 from shared.withdrawal import withdrawal_router
 
@@ -104,11 +106,14 @@ def create_service_app(
     audit: sa.Table | None = None,
     entities: Sequence[Entity[Any]] = (),
     imports: ImportTables | None = None,
+    reporting: ReportingPeriods | None = None,
     background: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
     """Build a service app; ``background`` coroutines run for the app's lifetime.
 
     With ``imports`` tables, each of ``entities`` takes import jobs, worked in the background.
+    With ``reporting`` (and an ``outbox``), the regions close and reopen months of reporting at
+    ``/api/v1/{name}/reporting-periods``.
     """
     auditing = audit is not None and settings.audit_enabled
 
@@ -186,6 +191,10 @@ def create_service_app(
         app.include_router(imports_router(domain=name, entities=entities, tables=imports))
     if audit is not None:
         app.include_router(audit_router(domain=name, table=audit))
+    if reporting is not None:
+        if outbox is None:
+            raise ValueError("reporting periods publish their changes: they need the outbox")
+        app.include_router(reporting_router(domain=name, reporting=reporting, outbox=outbox))
 
     @app.get("/health", include_in_schema=False)
     async def health(request: Request) -> dict[str, str]:

@@ -16,6 +16,14 @@ replay that the jobs count as ``unchanged``, and retrying an upload after a 5xx 
 connection is always safe. A rejected record means the generator (or a service) is wrong:
 loading stops with the job's first conflicts.
 
+Then each region closes its reporting periods of the window through the reporting-period API
+(:func:`reporting_plan`; social security's are closed by BPJS), all but a few left open on
+purpose so that the reporting rates show gaps: the window's last month in every other pilot
+region (Kota Bandung, Kabupaten Batang, Kabupaten Asahan, Kabupaten Halmahera Selatan: not
+closed yet), and two older gaps (``OPEN_GAPS``). A month closes with the server's time, so the
+last month is on time (within 15 days of its end) when the demo loads early in a month and the
+older months are closed late. Closing a closed month is a no-op, so a replay changes nothing.
+
     python -m sinergi_local.demo --gateway http://127.0.0.1:8000 \\
         --clients .local/demo-clients.json [--seed 2025] [--scale 1.0]
 """
@@ -65,6 +73,8 @@ ATTEMPTS = 10
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 5.0
 BPJS_CLIENT = "bpjs-ketenagakerjaan"
+# Reporting periods closed at once (each close is one small request).
+CLOSES_IN_FLIGHT = 8
 
 
 # ----------------------------------------------------------------------------- reference data
@@ -1059,6 +1069,54 @@ class _Generator:
             self.claim(membership, "JKM", claimed, JKM_DEATH_BENEFIT_IDR)
 
 
+# ----------------------------------------------------------------------------- reporting periods
+REPORTING_DOMAINS: tuple[str, ...] = ("job-market", "training", "inspection", "social-security")
+"""The domains whose months the regions close (path segments of the reporting-period API)."""
+OPEN_GAPS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("13.03", "training"): (3, 4),  # Kabupaten Sijunjung: two training months not closed
+    ("82.04", "inspection"): (6, 7, 8),  # Halmahera Selatan: a quarter of inspections open
+}
+"""Older months (window indexes, 0 = the first) a region leaves open, per domain."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """One reporting period of the demo: which client closes which region's month."""
+
+    client_id: str
+    domain: str
+    region_code: str
+    period: str
+
+    @property
+    def path(self) -> str:
+        """The period's ``complete`` resource."""
+        return f"/api/v1/{self.domain}/reporting-periods/{self.period}/complete"
+
+
+@dataclass(frozen=True)
+class ReportingPlan:
+    """The window's reporting periods of every pilot region and domain: closed or left open."""
+
+    closed: list[Closure]
+    open: list[Closure]
+
+
+def reporting_plan(window: Window) -> ReportingPlan:
+    """Which periods the demo closes and which it leaves open (see the module docstring)."""
+    plan = ReportingPlan(closed=[], open=[])
+    for position, region in enumerate(PILOT_REGIONS):
+        regional = f"disnaker-{region.code.replace('.', '')}"
+        for domain in REPORTING_DOMAINS:
+            client_id = BPJS_CLIENT if domain == "social-security" else regional
+            gaps = OPEN_GAPS.get((region.code, domain), ())
+            for index in range(MONTHS):
+                closure = Closure(client_id, domain, region.code, f"{window.month(index):%Y-%m}")
+                left_open = index in gaps or (index == MONTHS - 1 and position % 2 == 1)
+                (plan.open if left_open else plan.closed).append(closure)
+    return plan
+
+
 # ----------------------------------------------------------------------------- loader
 class DemoLoadError(Exception):
     """Loading stopped: a record was refused (a bug to fix) or the platform stayed unreachable."""
@@ -1081,6 +1139,10 @@ class DemoSummary:
     entities: dict[str, EntityCount]
     seconds: float = 0.0
     window: str = ""
+    periods_closed: int = 0
+    """Reporting periods closed (or found closed) by the load."""
+    periods_open: int = 0
+    """Reporting periods of the window the load left open."""
 
     @property
     def total(self) -> int:
@@ -1138,6 +1200,13 @@ async def load_demo(
                 progress(f"demo: {ENTITY[key].label} {_describe(counts)}")
 
         await _all(chain(keys) for keys in CHAINS)
+        plan = reporting_plan(data.window)
+        await writer.close_all(plan.closed)
+        summary.periods_closed, summary.periods_open = len(plan.closed), len(plan.open)
+        progress(
+            f"demo: closed {summary.periods_closed} reporting periods, "
+            f"left {summary.periods_open} open"
+        )
     summary.seconds = time.monotonic() - started
     progress(
         f"demo: done, {summary.total} records ({summary.created} new, "
@@ -1212,6 +1281,33 @@ class GatewayWriter:
             counts.unchanged += summary["unchanged"]
 
         await _all(one(client_id, records) for client_id, records in _jobs(writes))
+
+    async def close_all(self, closures: Sequence[Closure]) -> None:
+        """Close every period of ``closures``, ``CLOSES_IN_FLIGHT`` at a time."""
+        slots = asyncio.Semaphore(CLOSES_IN_FLIGHT)
+
+        async def one(closure: Closure) -> None:
+            async with slots:
+                await self.close_period(closure)
+
+        await _all(one(closure) for closure in closures)
+
+    async def close_period(self, closure: Closure) -> None:
+        """Close one reporting period (closing a closed one changes nothing, so a retry is
+        safe); any answer but the period complete is a DemoLoadError."""
+        what = f"{closure.domain} {closure.period} of {closure.region_code} ({closure.client_id})"
+        response = await self.request(
+            closure.client_id,
+            what,
+            "POST",
+            closure.path,
+            headers={"Content-Type": "application/json"},
+            content=json.dumps({"region_code": closure.region_code}).encode(),
+        )
+        if response.status_code != 200 or response.json().get("status") != "complete":
+            raise DemoLoadError(
+                f"{what}: POST {closure.path} answered {response.status_code}: {response.text}"
+            )
 
     async def import_job(
         self, entity: Entity, client_id: str, writes: list[Write]

@@ -8,7 +8,7 @@ from shared.settings import Settings
 
 from inspection.accidents import router as accidents
 from inspection.companies import router as companies
-from inspection.db import audit_log, imports, outbox
+from inspection.db import audit_log, imports, outbox, reporting
 from inspection.inspections import router as inspections
 
 
@@ -27,4 +27,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports=imports,
         outbox=outbox,
         audit=audit_log,
+        reporting=reporting,
     )

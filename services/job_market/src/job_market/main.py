@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from shared.service import create_service_app
 from shared.settings import Settings
 
-from job_market.db import audit_log, imports, outbox
+from job_market.db import audit_log, imports, outbox, reporting
 from job_market.job_seekers import router as job_seekers
 from job_market.placements import router as placements
 from job_market.vacancies import router as vacancies
@@ -24,4 +24,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports=imports,
         outbox=outbox,
         audit=audit_log,
+        reporting=reporting,
     )

@@ -7,7 +7,7 @@ from shared.service import create_service_app
 from shared.settings import Settings
 
 from social_security.claims import router as claims
-from social_security.db import audit_log, imports, outbox
+from social_security.db import audit_log, imports, outbox, reporting
 from social_security.memberships import router as memberships
 
 
@@ -26,4 +26,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports=imports,
         outbox=outbox,
         audit=audit_log,
+        reporting=reporting,
     )

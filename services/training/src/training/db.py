@@ -1,10 +1,13 @@
-"""The training database: its own SQLAlchemy registry and its outbox and audit trail."""
+"""The training database: its own SQLAlchemy registry, its outbox, audit trail and
+reporting periods."""
 
 from __future__ import annotations
 
 from shared.audit import audit_table
+from shared.events.training import ReportingPeriodUpdatedV1
 from shared.imports.table import import_tables
 from shared.outbox import outbox_table
+from shared.reporting import ReportingPeriods, reporting_periods_table
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
@@ -18,3 +21,7 @@ outbox = outbox_table(metadata)
 imports = import_tables(metadata)
 # Reads of these are audited: an enrolment names a person (NIK, name).
 audit_log = audit_table(metadata, personal=("enrollments",))
+# The months each region closed (or reopened) for this domain.
+reporting = ReportingPeriods(
+    table=reporting_periods_table(metadata), event=ReportingPeriodUpdatedV1, domain="training"
+)

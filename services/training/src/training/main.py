@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from shared.service import create_service_app
 from shared.settings import Settings
 
-from training.db import audit_log, imports, outbox
+from training.db import audit_log, imports, outbox, reporting
 from training.enrollments import router as enrollments
 from training.programs import router as programs
 
@@ -26,4 +26,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports=imports,
         outbox=outbox,
         audit=audit_log,
+        reporting=reporting,
     )
