@@ -29,6 +29,7 @@ lint: setup
 
 bench: setup
 	$(UV) run --frozen python bench/indicator_latency.py
+	$(UV) run --frozen python bench/indicator_scale.py --records 10000,1000000 --latency
 	$(UV) run --frozen python bench/write_path.py
 	$(UV) run --frozen python bench/write_throughput.py
 	$(UV) run --frozen python bench/bulk_ingest.py

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
-from shared.regions import NATIONAL
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import DistinctPersons, Flow
@@ -76,9 +76,16 @@ async def _flow(
         for regency in sorted(regencies)
     ]
     if pairs:
-        members = sa.values(
-            sa.column("area", sa.Text), sa.column("regency", sa.Text), name="members"
-        ).data(pairs)
+        # Arrays bound as parameters (not a VALUES list of literals): the statement is the
+        # same whatever the areas, so it is compiled once and its plan reused.
+        members = (
+            sa.func.unnest(
+                sa.bindparam("member_areas", [a for a, _ in pairs], type_=ARRAY(sa.Text)),
+                sa.bindparam("member_regencies", [r for _, r in pairs], type_=ARRAY(sa.Text)),
+            )
+            .table_valued("area", "regency")
+            .render_derived(name="members")
+        )
         stmt = (
             sa.select(members.c.area, cells.month, cells.dims, sa.func.sum(cells.value))
             .select_from(cube_cells.join(members, members.c.regency == cells.area))
@@ -95,8 +102,12 @@ async def _stock(
     session: AsyncSession, key: str, areas: Sequence[str], periods: Sequence[Period], grouping: str
 ) -> CubeTotals:
     cells = cube_cells.c
-    months = sa.values(sa.column("first_day", sa.Date), name="months").data(
-        [(p.start,) for p in _months(periods)]
+    months = (
+        sa.func.unnest(
+            sa.bindparam("months", [p.start for p in _months(periods)], type_=ARRAY(sa.Date))
+        )
+        .table_valued("first_day")
+        .render_derived(name="months")
     )
     stmt = (
         sa.select(cells.area, months.c.first_day, cells.dims, sa.func.sum(cells.value))
@@ -104,7 +115,7 @@ async def _stock(
         .where(
             cells.measure == key,
             cells.grouping == grouping,
-            cells.area.in_([NATIONAL if area == NATIONAL else area for area in areas]),
+            cells.area == sa.func.any(sa.bindparam("areas", list(areas), type_=ARRAY(sa.Text))),
         )
         .group_by(cells.area, months.c.first_day, cells.dims)
     )

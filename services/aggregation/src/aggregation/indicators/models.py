@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,34 +28,52 @@ class IndicatorPublic(BaseModel):
     )
 
 
-class IndicatorValue(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndicatorValue:
     """One indicator's value for one area, period and breakdown."""
 
-    indicator: str = Field(examples=["job_seekers_registered"])
-    region_code: str = Field(
-        description="Regency (32.16), province (32, sum of its regencies) or ID (nation)",
-        examples=["32.16"],
-    )
-    region_name: str = Field(description="The area's name", examples=["Kabupaten Bekasi"])
-    period: str = Field(
-        description="Month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY)", examples=["2026-03"]
-    )
-    dimensions: dict[str, str] = Field(
-        default_factory=dict,
-        description="The breakdown this value is for (by=): dimension name to value; empty "
-        "for the total",
-        examples=[{"sex": "F", "age_band": "20-24"}],
-    )
-    value: int | float | None = Field(
-        description="0 where nothing was recorded; null for a ratio whose denominator is 0, "
-        "and for a value that is suppressed or not reported"
-    )
-    status: Status = Field(
-        default="reported",
-        description="reported; not_reported (the region sent nothing of the indicator's domain "
-        "for the period and did not close it); suppressed (a small count hidden to protect "
-        "the people counted)",
-    )
+    # A plain dataclass, not a model: an answer holds up to 10,000 values, computed by the
+    # service with these types, so they are built without validation (pydantic still reads
+    # the fields for the schema and writes the JSON).
+
+    indicator: Annotated[str, Field(examples=["job_seekers_registered"])]
+    region_code: Annotated[
+        str,
+        Field(
+            description="Regency (32.16), province (32, sum of its regencies) or ID (nation)",
+            examples=["32.16"],
+        ),
+    ]
+    region_name: Annotated[str, Field(description="The area's name", examples=["Kabupaten Bekasi"])]
+    period: Annotated[
+        str,
+        Field(
+            description="Month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY)", examples=["2026-03"]
+        ),
+    ]
+    dimensions: Annotated[
+        dict[str, str],
+        Field(
+            description="The breakdown this value is for (by=): dimension name to value; empty "
+            "for the total",
+            examples=[{"sex": "F", "age_band": "20-24"}],
+        ),
+    ] = field(default_factory=dict)
+    value: Annotated[
+        int | float | None,
+        Field(
+            description="0 where nothing was recorded; null for a ratio whose denominator is 0, "
+            "and for a value that is suppressed or not reported"
+        ),
+    ]
+    status: Annotated[
+        Status,
+        Field(
+            description="reported; not_reported (the region sent nothing of the indicator's "
+            "domain for the period and did not close it); suppressed (a small count hidden to "
+            "protect the people counted)",
+        ),
+    ] = "reported"
 
 
 class IndicatorValues(BaseModel):

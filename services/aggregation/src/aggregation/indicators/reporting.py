@@ -57,6 +57,7 @@ class Reports:
     sent: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     closed: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     on_time: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
+    _areas: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     async def load(
@@ -98,10 +99,22 @@ class Reports:
 
     def reported(self, domain: str, area: str, span: Span) -> bool:
         """Did any regency of ``area`` report ``domain`` in a month of ``span``?"""
-        return any(
-            self._in(area, self.sent[(domain, m.start)] | self.closed[(domain, m.start)])
-            for m in span.months
-        )
+        key = (domain, span.label)
+        areas = self._areas.get(key)
+        if areas is None:
+            # Every area (regency, its province, the nation) with a regency that sent or
+            # closed the domain in a month of the span; worked out once per request.
+            regencies = set().union(
+                *(self.sent.get((domain, m.start), ()) for m in span.months),
+                *(self.closed.get((domain, m.start), ()) for m in span.months),
+            )
+            areas = frozenset(
+                area
+                for regency in regencies
+                for area in (regency, regency.partition(".")[0], NATIONAL)
+            )
+            self._areas[key] = areas
+        return area in areas
 
     def rate(self, area: str, span: Span, domains: Sequence[str], *, on_time: bool) -> float | None:
         """Reports received (or closed on time) over reports expected; None when the area

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -108,52 +109,54 @@ async def compute_values(
                     session, cube_measure(key), areas=members, periods=months, grouping=grouping
                 )
 
+    # Up to 10,000 values per answer: everything that depends only on the indicator, the
+    # area or the period is worked out once, and the answer (computed here, of the declared
+    # types) is not validated again.
     values: list[IndicatorValue] = []
     for indicator in indicators:
         combinations = _combinations(indicator, query.by, totals)
+        dimensions = [dict(zip(query.by, dims, strict=True)) for dims in combinations]
+        if isinstance(indicator.formula, ReportingRate):
+            values.extend(
+                IndicatorValue(
+                    indicator=indicator.code,
+                    region_code=area,
+                    region_name=regions.name_of(area),
+                    period=str(span),
+                    dimensions=named,
+                    value=reports.rate(
+                        area, span, dims if query.by else DOMAINS, on_time=indicator.formula.on_time
+                    ),
+                    status="reported",
+                )
+                for area in query.areas
+                for span in query.periods
+                for dims, named in zip(combinations, dimensions, strict=True)
+            )
+            continue
+        domain = _domain_of(indicator)
+        guarded = [m.key for m in indicator.formula.measures if protected(m.key)]
         for area in query.areas:
             name = regions.name_of(area)
+            exact_here = exact is None or area in exact
             for span in query.periods:
-                for dims in combinations:
-                    if isinstance(indicator.formula, ReportingRate):
-                        domains = dims if query.by else DOMAINS
-                        rate = reports.rate(area, span, domains, on_time=indicator.formula.on_time)
-                        values.append(
-                            IndicatorValue(
-                                indicator=indicator.code,
-                                region_code=area,
-                                region_name=name,
-                                period=str(span),
-                                dimensions=dict(zip(query.by, dims, strict=True)),
-                                value=rate,
-                            )
-                        )
-                        continue
-                    silent = completeness and not reports.reported(
-                        _domain_of(indicator), area, span
-                    )
-                    hidden = (
-                        exact is not None
-                        and area not in exact
-                        and any(
-                            guard.is_hidden(m.key, span, indicator.min_count, area, dims)
-                            for m in indicator.formula.measures
-                            if protected(m.key)
-                        )
-                    )
-                    value = (
-                        None
-                        if hidden or silent
-                        else indicator.formula.value(_part(totals, area, span, dims))
+                period = str(span)
+                silent = completeness and not reports.reported(domain, area, span)
+                for dims, named in zip(combinations, dimensions, strict=True):
+                    hidden = not exact_here and any(
+                        guard.is_hidden(key, span, indicator.min_count, area, dims)
+                        for key in guarded
                     )
                     values.append(
                         IndicatorValue(
                             indicator=indicator.code,
                             region_code=area,
                             region_name=name,
-                            period=str(span),
-                            dimensions=dict(zip(query.by, dims, strict=True)),
-                            value=value,
+                            period=period,
+                            dimensions=named,
+                            value=None
+                            if hidden or silent
+                            else indicator.formula.value(_part(totals, area, span, dims)),
                             status="not_reported"
                             if silent
                             else "suppressed"
@@ -161,7 +164,7 @@ async def compute_values(
                             else "reported",
                         )
                     )
-    return IndicatorValues(as_of=as_of, values=values)
+    return IndicatorValues.model_construct(as_of=as_of, values=values)
 
 
 def _combinations(
@@ -188,6 +191,7 @@ def _combinations(
     return sorted(found, key=order)
 
 
+@functools.cache
 def _domain_of(indicator: Indicator) -> str:
     """The domain whose reports an indicator's values rest on: that of the records its first
     measure counts (a cross-domain rate: its numerator's)."""
