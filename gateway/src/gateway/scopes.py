@@ -19,6 +19,14 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "inspection:write": "Write labour inspection (pengawasan) records of the token's regions",
     "social-security:read": "Read social security (BPJS) membership records",
     "social-security:write": "Write social security (BPJS) membership records",
+    "job-market:subscribe": "Receive the job-market event stream (SSE, webhooks) of the "
+    "token's regions",
+    "training:subscribe": "Receive the training event stream (SSE, webhooks) of the token's "
+    "regions",
+    "inspection:subscribe": "Receive the inspection event stream (SSE, webhooks) of the "
+    "token's regions",
+    "social-security:subscribe": "Receive the social-security event stream (SSE, webhooks) of "
+    "the token's regions",
     "indicators:read": "Read labour-market indicators of any region (small counts of other "
     "regions suppressed)",
     "indicators:read-exact": "Read every indicator value exactly, small counts included",

@@ -4,6 +4,8 @@
   ``social-security``) may write (and describe) its own topic ``sinergi.<domain>.v1`` and
   nothing else, idempotently;
 * ``aggregation`` may read every domain topic, as its consumer group ``sinergi-aggregation``;
+* ``gateway`` may read every domain topic: the SSE streams (partitions assigned, no group) and
+  the webhook dispatcher (consumer groups whose names start with ``sinergi-gateway.``);
 * the ministry's subscriber ``kemnaker-pusdatin`` may read every domain topic, in consumer
   groups whose names start with ``kemnaker-pusdatin.``, and write nothing;
 * ``admin`` is the broker's super user (topics, these ACLs), used by the set-up only.
@@ -23,6 +25,8 @@ from sinergi_local.secrets import SecretStore
 __all__ = [
     "AGGREGATION_GROUP",
     "AGGREGATION_USER",
+    "GATEWAY_GROUP_PREFIX",
+    "GATEWAY_USER",
     "MINISTRY_GROUP_PREFIX",
     "MINISTRY_USER",
     "domain_user",
@@ -36,6 +40,8 @@ __all__ = [
 AGGREGATION_USER = "aggregation"
 # Must match aggregation.consumer.GROUP_ID (not imported: the runner does not load services).
 AGGREGATION_GROUP = "sinergi-aggregation"
+GATEWAY_USER = "gateway"
+GATEWAY_GROUP_PREFIX = "sinergi-gateway."
 MINISTRY_USER = "kemnaker-pusdatin"
 MINISTRY_GROUP_PREFIX = "kemnaker-pusdatin."
 
@@ -47,7 +53,12 @@ def domain_user(topic: str) -> str:
 
 def kafka_users(secrets: SecretStore) -> dict[str, str]:
     """Every principal but the admin, with its password."""
-    names = [*(domain_user(topic) for topic in TOPICS), AGGREGATION_USER, MINISTRY_USER]
+    names = [
+        *(domain_user(topic) for topic in TOPICS),
+        AGGREGATION_USER,
+        GATEWAY_USER,
+        MINISTRY_USER,
+    ]
     return {name: secrets.get(f"kafka/{name}") for name in names}
 
 
@@ -65,10 +76,14 @@ def kafka_grants() -> list[KafkaGrant]:
             KafkaGrant(writer, "TOPIC", topic, ("WRITE", "DESCRIBE")),
             KafkaGrant(writer, "CLUSTER", CLUSTER, ("IDEMPOTENT_WRITE",)),
             KafkaGrant(AGGREGATION_USER, "TOPIC", topic, ("READ", "DESCRIBE")),
+            KafkaGrant(GATEWAY_USER, "TOPIC", topic, ("READ", "DESCRIBE")),
             KafkaGrant(MINISTRY_USER, "TOPIC", topic, ("READ", "DESCRIBE")),
         ]
     grants += [
         KafkaGrant(AGGREGATION_USER, "GROUP", AGGREGATION_GROUP, ("READ", "DESCRIBE")),
+        KafkaGrant(
+            GATEWAY_USER, "GROUP", GATEWAY_GROUP_PREFIX, ("READ", "DESCRIBE"), prefixed=True
+        ),
         KafkaGrant(
             MINISTRY_USER, "GROUP", MINISTRY_GROUP_PREFIX, ("READ", "DESCRIBE"), prefixed=True
         ),

@@ -31,6 +31,7 @@ from shared.events import TOPICS
 from shared.kafka import KafkaAccess
 
 from sinergi_local.access import (
+    GATEWAY_USER,
     MINISTRY_GROUP_PREFIX,
     MINISTRY_USER,
     kafka_admin_password,
@@ -126,6 +127,10 @@ REGIONAL_SCOPES = (
     "inspection:write",
     "social-security:read",
     "indicators:read",
+    "job-market:subscribe",
+    "training:subscribe",
+    "inspection:subscribe",
+    "social-security:subscribe",
 )
 MINISTRY_SCOPES = (
     "job-market:read",
@@ -134,8 +139,17 @@ MINISTRY_SCOPES = (
     "social-security:read",
     "indicators:read",
     "indicators:read-exact",
+    "job-market:subscribe",
+    "training:subscribe",
+    "inspection:subscribe",
+    "social-security:subscribe",
 )
-BPJS_SCOPES = ("social-security:read", "social-security:write", "indicators:read")
+BPJS_SCOPES = (
+    "social-security:read",
+    "social-security:write",
+    "indicators:read",
+    "social-security:subscribe",
+)
 
 
 def demo_clients() -> list[DemoClient]:
@@ -286,19 +300,22 @@ class Platform:
             SINERGI_ROOT=str(ROOT),
         )
         env.update(self.config.settings)
+        kafka_user = GATEWAY_USER if name == "gateway" else None
         for spec in self.services:
             env[f"SINERGI_{spec.name.upper()}_URL"] = f"http://{HOST}:{self.config.port_of(spec)}"
             if spec.name == name:
-                # Only the services talk to Kafka, each as its own principal.
-                access = self.kafka_access(spec.kafka_user)
-                env.update(
-                    SINERGI_KAFKA_SECURITY_PROTOCOL=access.security_protocol,
-                    SINERGI_KAFKA_SASL_MECHANISM=access.sasl_mechanism,
-                    SINERGI_KAFKA_USERNAME=access.username,
-                    SINERGI_KAFKA_PASSWORD=access.password,
-                )
-                if access.ssl_cafile is not None:
-                    env["SINERGI_KAFKA_SSL_CAFILE"] = str(access.ssl_cafile)
+                kafka_user = spec.kafka_user
+        if kafka_user is not None:
+            # Each process talks to Kafka as its own principal.
+            access = self.kafka_access(kafka_user)
+            env.update(
+                SINERGI_KAFKA_SECURITY_PROTOCOL=access.security_protocol,
+                SINERGI_KAFKA_SASL_MECHANISM=access.sasl_mechanism,
+                SINERGI_KAFKA_USERNAME=access.username,
+                SINERGI_KAFKA_PASSWORD=access.password,
+            )
+            if access.ssl_cafile is not None:
+                env["SINERGI_KAFKA_SSL_CAFILE"] = str(access.ssl_cafile)
         return env
 
     # ----------------------------------------------------------------- processes

@@ -44,6 +44,7 @@ class IntegrationEvent(BaseModel):
             source=self.source,
             type=self.event_type,
             subject=self.subject(),
+            region=getattr(self, "region_code", None),
             data=self.model_dump(mode="json"),
         )
 

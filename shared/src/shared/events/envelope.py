@@ -3,6 +3,10 @@
 The Kafka record value is the whole CloudEvent as JSON (``application/cloudevents+json``) and
 the record key is the entity id, so one entity's events keep their order on one partition.
 Structured mode lets a ministry consumer read one self-describing JSON document per record.
+
+Extension attribute ``region``: the Kemendagri code of the regency the record belongs to (the
+``region_code`` of ``data``), so a subscriber or a bridge can filter by region without parsing
+``data``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ class CloudEvent(BaseModel):
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
     datacontenttype: str = "application/json"
     dataschema: str | None = None
+    region: str | None = Field(
+        default=None,
+        description="Extension attribute: the Kemendagri code of the record's regency",
+        examples=["32.16"],
+    )
     data: dict[str, Any]
 
     def to_bytes(self) -> bytes:
