@@ -28,6 +28,8 @@ from gateway.openapi import OpenApiAggregator
 from gateway.proxy import IMPORTS_SUFFIX, METHODS, Proxy, proxy_endpoint
 from gateway.routes import ROUTES
 from gateway.settings import GatewaySettings
+from gateway.streams.router import StreamHubs
+from gateway.streams.router import router as streams_router
 from gateway.throttling import ApiQuota, LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             audience=settings.jwt_audience,
         )
         app.state.settings = settings
+        app.state.stream_hubs = stream_hubs = StreamHubs(settings)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.http = http
@@ -150,6 +153,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await stream_hubs.stop()
             if purge is not None:
                 purge.cancel()
                 await asyncio.gather(purge, return_exceptions=True)
@@ -181,7 +185,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=gateway_metrics)
-    for router in (oauth.router, health.router, metrics.router, openapi.router):
+    for router in (oauth.router, health.router, metrics.router, openapi.router, streams_router):
         app.include_router(router)
     docs.install(app)
     for route in ROUTES:

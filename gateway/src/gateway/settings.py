@@ -59,6 +59,13 @@ class GatewaySettings(Settings):
     # An upload is answered once the service has read and staged the whole file.
     import_timeout_seconds: float = 600.0
 
+    # Event streams (GET /api/v1/streams/{domain}): the records of each topic this gateway
+    # keeps in memory for its subscribers (a subscriber further behind reads from Kafka),
+    # open streams per client on this gateway, and how long opening one may wait for Kafka.
+    stream_buffer_events: int = 10_000
+    stream_connections_per_client: int = 20
+    stream_open_timeout_seconds: float = 10.0
+
     @field_validator(
         "rate_limit_api",
         "rate_limit_token_failures_per_client",

@@ -36,6 +36,8 @@ class Principal:
     client_id: str
     scopes: frozenset[str]
     regions: frozenset[str]
+    expires_at: int | None = None
+    """When the token stops being valid (Unix time), for answers that outlive a request."""
 
     @property
     def national(self) -> bool:
@@ -79,6 +81,7 @@ class TokenVerifier:
             client_id=str(claims["sub"]),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             regions=frozenset(str(r) for r in claims.get("regions", [])),
+            expires_at=int(claims["exp"]),
         )
 
 
@@ -164,3 +167,7 @@ def ensure_keypair(private_path: Path, public_path: Path) -> None:
     with os.fdopen(fd, "wb") as fh:
         fh.write(private_pem)
     public_path.write_bytes(public_pem)
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+"""Dependency: the authenticated caller, whatever its scopes (the route checks them)."""

@@ -1,0 +1,254 @@
+"""``GET /api/v1/streams/{domain}``: a domain's events as server-sent events.
+
+Each SSE event is one CloudEvent (structured JSON, as on Kafka) whose ``id`` is the resume
+token (``positions``). Filters use the envelope's attributes only: ``types`` (CloudEvents
+types) and ``region`` (the ``region`` extension attribute, within the token's regions).
+``Last-Event-ID`` (or ``?after=``) resumes exactly after an event; ``?from=earliest``,
+``latest`` (the default) or an RFC 3339 time starts a new stream. The stream carries keep-alive
+comments (FastAPI sends one after 15 s of silence) and ends, when the access token expires,
+with an event ``token-expired`` whose ``id`` is the resume token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from shared.auth import Caller, Principal
+from shared.errors import ProblemError, field_error, validation_problem
+from shared.events import EVENT_TYPES, TOPICS
+from shared.kafka import KafkaAccess
+from shared.listing import refuse_unknown_query
+from shared.regions import registry
+
+from gateway.settings import GatewaySettings
+from gateway.streams.hub import Record, Subscription, TopicHub
+
+DOMAIN_TOPICS: dict[str, str] = {topic.split(".")[1]: topic for topic in TOPICS}
+"""Stream name (the API's domain segment, e.g. ``job-market``) to its topic."""
+
+EXPIRED_EVENT = "token-expired"
+_WAKE_SECONDS = 1.0
+_TIME = TypeAdapter(AwareDatetime)
+
+router = APIRouter(tags=["streams"], dependencies=[Depends(refuse_unknown_query)])
+
+
+class StreamHubs:
+    """The gateway process's hubs, one per topic, started on first use."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self._settings = settings
+        self._hubs: dict[str, TopicHub] = {}
+        self._open: dict[str, int] = {}
+        self.open_timeout = settings.stream_open_timeout_seconds
+
+    def hub(self, topic: str) -> TopicHub:
+        if topic not in self._hubs:
+            self._hubs[topic] = TopicHub(
+                kafka=KafkaAccess.from_settings(self._settings),
+                topic=topic,
+                buffer=self._settings.stream_buffer_events,
+            )
+        return self._hubs[topic]
+
+    def admit(self, client_id: str) -> None:
+        """Count one more open stream of the client, or refuse it past the limit (429)."""
+        limit = self._settings.stream_connections_per_client
+        if self._open.get(client_id, 0) >= limit:
+            raise ProblemError(
+                429,
+                f"this client already has {limit} open streams on this gateway; close one first",
+                kind="too-many-streams",
+                headers={"Retry-After": "5"},
+            )
+        self._open[client_id] = self._open.get(client_id, 0) + 1
+
+    def release(self, client_id: str) -> None:
+        self._open[client_id] -= 1
+        if not self._open[client_id]:
+            del self._open[client_id]
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(hub.stop() for hub in self._hubs.values()))
+
+
+def _listed(values: Iterable[str] | None) -> list[str]:
+    """Values of a repeatable, comma-separated query parameter."""
+    return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+
+
+def _regions_within(principal: Principal, asked: list[str]) -> frozenset[str] | None:
+    """The regions to stream (regency or province codes), None for all; problems for codes
+    that are unknown or outside the token's regions."""
+    known = registry()
+    errors = []
+    chosen = set()
+    for code in asked:
+        area = known.normalise_area(code)
+        if area is None or area == "ID":
+            errors.append(field_error("query.region", f"{code!r} is not a regency or province"))
+        elif not principal.national and area not in principal.regions:
+            errors.append(field_error("query.region", f"{code} is outside this token's regions"))
+        else:
+            chosen.add(area)
+    if errors:
+        raise validation_problem(errors)
+    if chosen:
+        return frozenset(chosen)
+    return None if principal.national else principal.regions
+
+
+def _matches(record: Record, types: frozenset[str] | None, regions: frozenset[str] | None) -> bool:
+    if types is not None and record.type not in types:
+        return False
+    if regions is None:
+        return True
+    region = record.region
+    return region is not None and (region in regions or region.partition(".")[0] in regions)
+
+
+@dataclass(frozen=True)
+class OpenStream:
+    """A checked request for a stream: where it starts and what it lets through."""
+
+    subscription: Subscription
+    types: frozenset[str] | None
+    regions: frozenset[str] | None
+    expires_at: float
+
+
+async def open_stream(
+    request: Request,
+    principal: Caller,
+    domain: Annotated[str, Path(description="job-market, training, inspection or social-security")],
+    types: Annotated[
+        list[str] | None,
+        Query(description="CloudEvents types to receive (repeat or separate with commas)"),
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        Query(
+            description="Regency or province codes within the token's regions (repeat or "
+            "separate with commas); all of the token's regions by default"
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(max_length=4096, description="Resume after the event with this id"),
+    ] = None,
+    start: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=64,
+            description="Where a new stream starts: earliest, latest (the default) or an "
+            "RFC 3339 time",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", max_length=4096, description="Resume after this event"),
+    ] = None,
+) -> AsyncIterator[OpenStream]:
+    """Dependency: check everything before the answer starts (a refusal is a problem
+    document, not a broken stream), and count the stream while it is open."""
+    topic = DOMAIN_TOPICS.get(domain)
+    if topic is None:
+        raise ProblemError(404, f"there is no event stream {domain!r}", kind="not-found")
+    if f"{domain}:subscribe" not in principal.scopes:
+        raise ProblemError(403, f"this token lacks the scope {domain}:subscribe", kind="forbidden")
+    accept = request.headers.get("accept", "*/*")
+    if not any(
+        kind.split(";")[0].strip() in {"text/event-stream", "text/*", "*/*"}
+        for kind in accept.split(",")
+    ):
+        raise ProblemError(406, "this endpoint answers text/event-stream only")
+    errors = []
+    wanted = frozenset(_listed(types)) or None
+    domain_types = {t for t, cls in EVENT_TYPES.items() if cls.topic == topic}
+    for unknown in sorted((wanted or set()) - domain_types):
+        errors.append(field_error("query.types", f"{unknown!r} is not an event type of {domain}"))
+    resume = last_event_id or after
+    since: datetime | None = None
+    if start is not None and resume is not None:
+        errors.append(field_error("query.from", "give either a resume position or from="))
+    elif start not in (None, "earliest", "latest"):
+        try:
+            since = _TIME.validate_python(start)
+        except ValidationError:
+            errors.append(
+                field_error("query.from", "earliest, latest or an RFC 3339 time with offset")
+            )
+    try:
+        regions = _regions_within(principal, _listed(region))
+    except ProblemError as problem:
+        errors.extend(problem.errors)
+    if errors:
+        raise validation_problem(errors)
+
+    hubs: StreamHubs = request.app.state.stream_hubs
+    try:
+        subscription = await asyncio.wait_for(
+            Subscription.open(
+                hubs.hub(topic), after=resume, since=since, earliest=start == "earliest"
+            ),
+            timeout=hubs.open_timeout,
+        )
+    except ValueError as exc:
+        field = "header.Last-Event-ID" if last_event_id else "query.after"
+        raise validation_problem([field_error(field, str(exc))]) from exc
+    except TimeoutError as exc:
+        raise ProblemError(
+            503,
+            "the event streams are unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        ) from exc
+    hubs.admit(principal.client_id)
+    try:
+        yield OpenStream(
+            subscription=subscription,
+            types=wanted,
+            regions=regions,
+            expires_at=principal.expires_at or float("inf"),
+        )
+    finally:
+        hubs.release(principal.client_id)
+
+
+@router.get(
+    "/api/v1/streams/{domain}",
+    response_class=EventSourceResponse,
+    summary="Subscribe to a domain's events (server-sent events)",
+    responses={200: {"description": "text/event-stream: one CloudEvent (JSON) per event"}},
+)
+async def stream(
+    opened: Annotated[OpenStream, Depends(open_stream)],
+) -> AsyncIterator[ServerSentEvent]:
+    """The domain's events from a position on, one CloudEvent per SSE event, its ``id`` the
+    token to resume from (``Last-Event-ID`` or ``after``); a final ``token-expired`` event
+    when the access token expires. Needs the scope ``{domain}:subscribe``; a regional token
+    receives its own regions' events only."""
+    subscription = opened.subscription
+
+    def expired() -> bool:
+        return time.time() >= opened.expires_at
+
+    async for record in subscription.records(wait=_WAKE_SECONDS, stop=expired):
+        if record is not None and _matches(record, opened.types, opened.regions):
+            yield ServerSentEvent(raw_data=record.value, id=subscription.positions.token())
+    yield ServerSentEvent(
+        event=EXPIRED_EVENT,
+        id=subscription.positions.token(),
+        data={
+            "detail": "the access token expired: get a new one and resume with "
+            "Last-Event-ID (or after=) set to this event's id"
+        },
+    )
