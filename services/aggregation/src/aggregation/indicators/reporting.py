@@ -18,10 +18,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from shared.regions import NATIONAL, PILOT_REGIONS, RegionRegistry
 from shared.settings import Settings
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import DOMAIN
@@ -50,14 +52,16 @@ class ReportingRules:
 
 @dataclass
 class Reports:
-    """What each regency reported, per domain and month, over the months of one request."""
+    """Who reported, per domain and month, over the months and areas of one request."""
 
     regions: RegionRegistry
     rules: ReportingRules
+    reporting: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
+    """(domain, month) -> the asked areas with a regency that sent or closed it."""
     sent: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     closed: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     on_time: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
-    _areas: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
+    """(domain, month) -> participating regencies that sent, closed, closed on time."""
 
     @classmethod
     async def load(
@@ -65,30 +69,81 @@ class Reports:
         session: AsyncSession,
         *,
         months: Sequence[Period],
+        areas: Sequence[str],
+        domains: Sequence[str],
+        rates: bool,
         regions: RegionRegistry,
         rules: ReportingRules,
     ) -> Reports:
-        """The reports of every regency for ``months``."""
+        """The reports of ``domains`` for ``months``, summed up in the database to the asked
+        ``areas`` (the nation, provinces, regencies: at most one row per area, domain and
+        month, however many regencies report), and with ``rates`` the participating
+        regencies' own reports."""
         found = cls(regions=regions, rules=rules)
         first, end = months[0].start, months[-1].end
+        periods = reporting_periods.c
+        asked = _texts("domains", domains)
+        reports = sa.union_all(
+            sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
+                reported.c.month >= first,
+                reported.c.month < end,
+                reported.c.domain == sa.any_(asked),
+            ),
+            sa.select(periods.domain, periods.region_code, periods.month).where(
+                periods.month >= first,
+                periods.month < end,
+                periods.domain == sa.any_(asked),
+                periods.completed_at.is_not(None),
+            ),
+        ).cte("reports")
+        r = reports.c
+        province = sa.func.split_part(r.region_code, ".", 1)
+        provinces = [a for a in areas if a in regions.provinces]
+        regencies = [a for a in areas if a in regions.regencies]
+        levels = []
+        if NATIONAL in areas:
+            levels.append(sa.select(r.domain, r.month, sa.literal(NATIONAL)))
+        if provinces:
+            levels.append(
+                sa.select(r.domain, r.month, province).where(
+                    province == sa.any_(_texts("provinces", provinces))
+                )
+            )
+        if regencies:
+            levels.append(
+                sa.select(r.domain, r.month, r.region_code).where(
+                    r.region_code == sa.any_(_texts("regencies", regencies))
+                )
+            )
+        if levels:
+            for domain, month, area in await session.execute(sa.union(*levels)):
+                found.reporting[(domain, month)].add(area)
+        if rates:
+            await found._load_participants(session, first=first, end=end)
+        return found
+
+    async def _load_participants(self, session: AsyncSession, *, first: date, end: date) -> None:
+        participating = _texts("participating", sorted(self.rules.participating))
         rows = await session.execute(
             sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
-                reported.c.month >= first, reported.c.month < end
+                reported.c.month >= first,
+                reported.c.month < end,
+                reported.c.region_code == sa.any_(participating),
             )
         )
         for domain, region, month in rows:
-            found.sent[(domain, month)].add(region)
+            self.sent[(domain, month)].add(region)
         periods = reporting_periods.c
         closures = await session.execute(
             sa.select(periods.domain, periods.region_code, periods.month, periods.completed_at)
             .where(periods.month >= first, periods.month < end)
             .where(periods.completed_at.is_not(None))
+            .where(periods.region_code == sa.any_(participating))
         )
         for domain, region, month, completed_at in closures:
-            found.closed[(domain, month)].add(region)
-            if _on_time(month, completed_at, rules.on_time_days):
-                found.on_time[(domain, month)].add(region)
-        return found
+            self.closed[(domain, month)].add(region)
+            if _on_time(month, completed_at, self.rules.on_time_days):
+                self.on_time[(domain, month)].add(region)
 
     def _in(self, area: str, regencies: Iterable[str]) -> bool:
         if area == NATIONAL:
@@ -98,23 +153,9 @@ class Reports:
         return area in set(regencies)
 
     def reported(self, domain: str, area: str, span: Span) -> bool:
-        """Did any regency of ``area`` report ``domain`` in a month of ``span``?"""
-        key = (domain, span.label)
-        areas = self._areas.get(key)
-        if areas is None:
-            # Every area (regency, its province, the nation) with a regency that sent or
-            # closed the domain in a month of the span; worked out once per request.
-            regencies = set().union(
-                *(self.sent.get((domain, m.start), ()) for m in span.months),
-                *(self.closed.get((domain, m.start), ()) for m in span.months),
-            )
-            areas = frozenset(
-                area
-                for regency in regencies
-                for area in (regency, regency.partition(".")[0], NATIONAL)
-            )
-            self._areas[key] = areas
-        return area in areas
+        """Did any regency of ``area`` (an asked area) report ``domain`` in a month of
+        ``span``?"""
+        return any(area in self.reporting.get((domain, m.start), ()) for m in span.months)
 
     def rate(self, area: str, span: Span, domains: Sequence[str], *, on_time: bool) -> float | None:
         """Reports received (or closed on time) over reports expected; None when the area
@@ -134,3 +175,8 @@ class Reports:
 def _on_time(month: date, completed_at: datetime, days: int) -> bool:
     following = Period.of(month).end
     return completed_at.date() < following + timedelta(days=days)
+
+
+def _texts(name: str, values: Sequence[str]) -> sa.BindParameter[Any]:
+    """A list bound as one array parameter (the statement stays the same whatever the list)."""
+    return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))

@@ -82,9 +82,13 @@ async def compute_values(
         as_of: datetime | None = await session.scalar(
             sa.select(cube_state.c.as_of).where(cube_state.c.id == 1)
         )
+        rates = any(isinstance(i.formula, ReportingRate) for i in indicators)
         reports = await Reports.load(
             session,
             months=months,
+            areas=query.areas if completeness else [],
+            domains=DOMAINS if rates else sorted({_domain_of(i) for i in indicators}),
+            rates=rates,
             regions=regions,
             rules=rules or ReportingRules(participating=frozenset(r.code for r in PILOT_REGIONS)),
         )
