@@ -35,6 +35,8 @@ INVENTORY: set[tuple[str, str]] = {
     ("get", "/api/v1/indicators/values"),
     # Issue 8: the region reference list.
     ("get", "/api/v1/regions"),
+    # Issue 9: a domain's events as server-sent events (the merged document says {id}).
+    ("get", "/api/v1/streams/{id}"),
 }
 for _collection in ENTITY_ROUTES:
     INVENTORY |= {("post", _collection), ("get", _collection), ("get", _collection + "/{id}")}
