@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import typing
-import uuid
-from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import BaseModel
 from shared.events import DOMAINS, EVENT_TYPES, TOPICS, CloudEvent, IntegrationEvent
+from shared.events.compat import example_payload
 
 PERSONAL = {"nik", "full_name", "name", "birth_date", "kpj_number", "address"}
 
@@ -44,7 +43,7 @@ def test_no_event_carries_a_nik_or_a_name(cls: type[IntegrationEvent]) -> None:
 
 @pytest.mark.parametrize("cls", list(EVENT_TYPES.values()), ids=list(EVENT_TYPES))
 def test_every_event_round_trips_through_its_cloudevent(cls: type[IntegrationEvent]) -> None:
-    event = cls.model_validate(_example(cls))
+    event = cls.model_validate(example_payload(cls))
     envelope = CloudEvent.from_bytes(event.to_cloudevent().to_bytes())
     assert envelope.specversion == "1.0"
     assert envelope.type == cls.event_type and envelope.subject == str(event.id)
@@ -53,37 +52,8 @@ def test_every_event_round_trips_through_its_cloudevent(cls: type[IntegrationEve
 
 def test_readers_ignore_fields_they_do_not_know() -> None:
     cls = next(iter(EVENT_TYPES.values()))
-    data = _example(cls) | {"added_in_a_later_minor_change": 1}
-    assert cls.model_validate(data) == cls.model_validate(_example(cls))
-
-
-def _example(cls: type[BaseModel]) -> dict[str, typing.Any]:
-    """A valid payload built from the field types (first Literal option, fixed values)."""
-    values: dict[str, typing.Any] = {}
-    for name, field in cls.model_fields.items():
-        values[name] = _value(field.annotation, name)
-    return values
-
-
-def _value(annotation: typing.Any, name: str) -> typing.Any:
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is typing.Literal:
-        return args[0]
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        return _value(next(a for a in args if a is not type(None)), name)
-    if origin is list:
-        return [_value(args[0], name)]
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _example(annotation)
-    simple: dict[typing.Any, typing.Any] = {
-        uuid.UUID: uuid.UUID(int=7),
-        int: 3,
-        bool: True,
-        date: date(2026, 10, 5),
-        datetime: datetime(2026, 10, 5, 8, 30, tzinfo=UTC),
-        str: "32.16" if "region" in name else "x",
-    }
-    return simple[annotation]
+    data = example_payload(cls) | {"added_in_a_later_minor_change": 1}
+    assert cls.model_validate(data) == cls.model_validate(example_payload(cls))
 
 
 def test_placement_v1_events_still_parse_beside_v2() -> None:
