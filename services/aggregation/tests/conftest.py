@@ -14,7 +14,8 @@ from aggregation.indicators.query import parse_values_query
 from aggregation.indicators.service import compute_values
 from aiokafka.structs import ConsumerRecord
 from shared.db import create_engine, session_factory
-from shared.events import CloudEvent, IntegrationEvent
+from shared.dlq import dlq_topic
+from shared.events import TOPICS, CloudEvent, IntegrationEvent
 from shared.events.inspection import (
     AccidentReportedV1,
     AccidentState,
@@ -52,8 +53,9 @@ from shared.events.training import (
     ProgramUpdatedV1,
 )
 from shared.inbox import IdempotentConsumer
-from shared.kafka import KafkaAccess
 from shared.regions import registry
+from sinergi_local.access import AGGREGATION_USER
+from sinergi_local.kafka import KafkaBroker, ensure_topics
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 SeekerFactory = Callable[..., JobSeekerState]
@@ -325,12 +327,21 @@ async def sessions(aggregation_db: str) -> AsyncIterator[async_sessionmaker[Asyn
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+async def dead_letter_topics(kafka: KafkaBroker) -> list[str]:
+    """The domain topics' dead-letter topics on the session's broker."""
+    topics = [dlq_topic(topic) for topic in TOPICS]
+    await ensure_topics(kafka.admin, topics)
+    return topics
+
+
 @pytest.fixture
-def consumer(sessions: async_sessionmaker[AsyncSession]) -> IdempotentConsumer:
-    """The service's consumer on the test database; tests call its ``apply`` with records."""
-    # apply() never talks to Kafka, so the bootstrap address is never dialled.
-    unused = KafkaAccess(bootstrap="127.0.0.1:9", username="unused", password="unused")
-    return build_consumer(sessions=sessions, kafka=unused)
+def consumer(
+    sessions: async_sessionmaker[AsyncSession], kafka: KafkaBroker, dead_letter_topics: list[str]
+) -> IdempotentConsumer:
+    """The service's consumer on the test database, as the aggregation's Kafka principal;
+    tests call its ``apply`` with records (Kafka is only used for dead letters)."""
+    return build_consumer(sessions=sessions, kafka=kafka.access(AGGREGATION_USER))
 
 
 @pytest.fixture

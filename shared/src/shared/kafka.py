@@ -102,3 +102,16 @@ def make_consumer(access: KafkaAccess, *topics: str, group_id: str | None) -> AI
 def make_admin(access: KafkaAccess, *, client_id: str = "sinergi-admin") -> AIOKafkaAdminClient:
     """An admin client (topics, consumer groups); what it may do is up to the broker's ACLs."""
     return AIOKafkaAdminClient(**access.client_options(), client_id=client_id)
+
+
+async def partition_count(access: KafkaAccess, topic: str) -> int:
+    """How many partitions ``topic`` has (a consumer without a subscription cannot tell)."""
+    admin = make_admin(access, client_id="sinergi-metadata")
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described["error_code"] != 0 or not described["partitions"]:
+        raise LookupError(f"topic {topic} is not available (error {described['error_code']})")
+    return len(described["partitions"])

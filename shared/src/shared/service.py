@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,6 +140,8 @@ def create_service_app(
                 kafka=KafkaAccess.from_settings(settings),
                 client_id=f"sinergi-{name}-relay",
                 poll_seconds=settings.outbox_poll_seconds,
+                retention=timedelta(hours=settings.outbox_retention_hours),
+                purge_seconds=settings.outbox_purge_seconds,
             )
             app.state.relay = relay
             tasks.append(asyncio.create_task(relay.run(), name=f"{name}-relay"))

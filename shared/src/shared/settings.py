@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # Keys of personal data at rest (shared.crypto): "<id>:<base64 32 bytes>", first encrypts.
     data_keys: str = DEV_DATA_KEYS
     outbox_poll_seconds: float = 0.1
+    outbox_retention_hours: float = 168.0
+    """Published outbox rows older than this are removed (they are on Kafka)."""
+    outbox_purge_seconds: float = 600.0
+    """How often the relay removes them, whatever the volume it published."""
+    consumer_max_attempts: int = 3
+    """Tries of an event that fails for a lasting reason before it goes to its topic's DLQ."""
     relay_enabled: bool = True
     audit_enabled: bool = True
     """Record writes and personal-data reads in the audit trail (off only to measure its cost)."""

@@ -3,7 +3,8 @@
 * each domain service's outbox relay (``job-market``, ``training``, ``inspection``,
   ``social-security``) may write (and describe) its own topic ``sinergi.<domain>.v1`` and
   nothing else, idempotently;
-* ``aggregation`` may read every domain topic, as its consumer group ``sinergi-aggregation``;
+* ``aggregation`` may read every domain topic, as its consumer group ``sinergi-aggregation``,
+  and write (and read, to replay) their dead-letter topics ``<topic>.dlq``;
 * ``gateway`` may read every domain topic: the SSE streams (partitions assigned, no group) and
   the webhook dispatcher (consumer groups whose names start with ``sinergi-gateway.``);
 * the ministry's subscriber ``kemnaker-pusdatin`` may read every domain topic, in consumer
@@ -17,6 +18,7 @@ password ``postgres/<service>``; the superuser's is ``postgres/postgres``.
 
 from __future__ import annotations
 
+from shared.dlq import dlq_topic
 from shared.events import TOPICS
 
 from sinergi_local.kafka import ADMIN_USER, CLUSTER, KafkaGrant
@@ -76,11 +78,13 @@ def kafka_grants() -> list[KafkaGrant]:
             KafkaGrant(writer, "TOPIC", topic, ("WRITE", "DESCRIBE")),
             KafkaGrant(writer, "CLUSTER", CLUSTER, ("IDEMPOTENT_WRITE",)),
             KafkaGrant(AGGREGATION_USER, "TOPIC", topic, ("READ", "DESCRIBE")),
+            KafkaGrant(AGGREGATION_USER, "TOPIC", dlq_topic(topic), ("WRITE", "READ", "DESCRIBE")),
             KafkaGrant(GATEWAY_USER, "TOPIC", topic, ("READ", "DESCRIBE")),
             KafkaGrant(MINISTRY_USER, "TOPIC", topic, ("READ", "DESCRIBE")),
         ]
     grants += [
         KafkaGrant(AGGREGATION_USER, "GROUP", AGGREGATION_GROUP, ("READ", "DESCRIBE")),
+        KafkaGrant(AGGREGATION_USER, "CLUSTER", CLUSTER, ("IDEMPOTENT_WRITE",)),
         KafkaGrant(
             GATEWAY_USER, "GROUP", GATEWAY_GROUP_PREFIX, ("READ", "DESCRIBE"), prefixed=True
         ),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+from shared.dlq import dlq_topic
 from shared.events import TOPICS
 from shared.kafka import KafkaAccess
 
@@ -243,7 +244,9 @@ class Platform:
                 upgrade(name, self.database_url(name, database))
         topics = sorted({s.topic for s in self.services if s.topic})
         # Domain topics keep every event forever: the aggregation's read models are rebuilt
-        # by replaying them from the beginning, and ministry consumers may start late.
+        # by replaying them from the beginning, and ministry consumers may start late. So do
+        # their dead-letter topics, until an operator has looked at them.
+        topics += [dlq_topic(topic) for topic in topics]
         asyncio.run(ensure_topics(self.kafka.admin, topics, config={"retention.ms": "-1"}))
 
     def database_url(self, name: str, database: str) -> str:

@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 TEST_GRANTS = (
-    KafkaGrant(AGGREGATION_USER, "TOPIC", "test.", ("READ", "DESCRIBE"), prefixed=True),
+    # Test topics and their dead-letter topics (test.<name>.dlq).
+    KafkaGrant(AGGREGATION_USER, "TOPIC", "test.", ("READ", "WRITE", "DESCRIBE"), prefixed=True),
     KafkaGrant(AGGREGATION_USER, "GROUP", "test-", ("READ", "DESCRIBE"), prefixed=True),
 )
 # The session's broker by its bootstrap address, so helpers given only a service's settings

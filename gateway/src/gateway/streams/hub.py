@@ -23,7 +23,7 @@ from datetime import datetime
 
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
-from shared.kafka import KafkaAccess, make_admin, make_consumer
+from shared.kafka import KafkaAccess, make_consumer, partition_count
 
 from gateway.streams.positions import Positions
 
@@ -132,7 +132,7 @@ class TopicHub:
             consumer = make_consumer(self.kafka, group_id=None)
             try:
                 await consumer.start()
-                partitions = await _partitions(self.kafka, self.topic)
+                partitions = await partition_count(self.kafka, self.topic)
                 tps = [TopicPartition(self.topic, p) for p in range(partitions)]
                 consumer.assign(tps)
                 if not self._ready.is_set():
@@ -175,19 +175,6 @@ class TopicHub:
             self.floor[dropped.partition] = dropped.offset + 1
         self._seq += 1
         self._records.append((self._seq, record))
-
-
-async def _partitions(access: KafkaAccess, topic: str) -> int:
-    """How many partitions ``topic`` has (fixed while the hub runs)."""
-    admin = make_admin(access, client_id="sinergi-gateway-streams")
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    if described["error_code"] != 0 or not described["partitions"]:
-        raise LookupError(f"topic {topic} is not available (error {described['error_code']})")
-    return len(described["partitions"])
 
 
 class Subscription:

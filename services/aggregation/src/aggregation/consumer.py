@@ -2,13 +2,15 @@
 
 An event whose ``source`` is not the service owning its topic (or its type) is refused
 (``shared.events.origin_problem``): the broker lets only that service write the topic, and the
-consumer does not take an event's word for where it came from either.
+consumer does not take an event's word for where it came from either. Events it can never
+apply go to their topic's DLQ (``shared.dlq``; ``python -m aggregation.dlq``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.dlq import DeadLetters
 from shared.events import TOPICS as DOMAIN_TOPICS
 from shared.events import origin_problem
 from shared.inbox import IdempotentConsumer
@@ -30,6 +32,7 @@ def build_consumer(
     kafka: KafkaAccess,
     topics: Sequence[str] = TOPICS,
     group_id: str = GROUP_ID,
+    max_attempts: int = 3,
 ) -> IdempotentConsumer:
     """The idempotent consumer applying ``HANDLERS`` to the aggregation database, keeping
     the indicator cube current in the same transactions."""
@@ -40,6 +43,8 @@ def build_consumer(
         topics=list(topics),
         group_id=group_id,
         handlers=HANDLERS,
+        dead_letters=DeadLetters(kafka, client_id=f"{group_id}-dlq"),
+        max_attempts=max_attempts,
         verify=origin_problem,
         around=maintain,
     )

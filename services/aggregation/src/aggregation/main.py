@@ -38,6 +38,7 @@ def create_app(
             kafka=KafkaAccess.from_settings(settings),
             topics=topics,
             group_id=group_id,
+            max_attempts=settings.consumer_max_attempts,
         )
         app.state.consumer = consumer
         try:

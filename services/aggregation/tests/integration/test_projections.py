@@ -275,8 +275,8 @@ async def test_an_undecodable_event_is_recorded_and_does_not_block_the_others(
     async with sessions() as session:
         statuses = dict((await session.execute(sa.select(inbox.c.event_id, inbox.c.status))).all())
     assert statuses == {
-        unknown_region.id: "rejected",
-        missing_fields.id: "rejected",
+        unknown_region.id: "dead_lettered",
+        missing_fields.id: "dead_lettered",
         good.id: "applied",
     }
 

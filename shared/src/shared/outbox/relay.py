@@ -30,7 +30,6 @@ PUBLISHED = Counter("sinergi_outbox_published_total", "Events the relay publishe
 FAILURES = Counter("sinergi_outbox_publish_failures_total", "Failed relay batches")
 
 _LOCK_KEY = 0x51_4E_45_52  # any constant: one advisory lock per service database
-_RETENTION = timedelta(days=7)
 
 
 class OutboxRelay:
@@ -45,6 +44,8 @@ class OutboxRelay:
         client_id: str,
         poll_seconds: float = 0.1,
         batch_size: int = 500,
+        retention: timedelta = timedelta(days=7),
+        purge_seconds: float = 600.0,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -52,6 +53,8 @@ class OutboxRelay:
         self._client_id = client_id
         self._poll = poll_seconds
         self._batch = batch_size
+        self._retention = retention
+        self._purge_seconds = purge_seconds
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -63,15 +66,14 @@ class OutboxRelay:
     async def run(self) -> None:
         """Loop until ``stop``; Kafka or database faults only delay publication."""
         backoff = 0.2
-        cleaned = 0
+        purged = asyncio.get_running_loop().time()
         while not self._stopping:
             try:
                 sent = await self.publish_batch()
                 backoff = 0.2
-                cleaned += sent
-                if cleaned >= 10_000:
-                    cleaned = 0
-                    await self._purge_published()
+                if asyncio.get_running_loop().time() - purged >= self._purge_seconds:
+                    await self.purge_published()
+                    purged = asyncio.get_running_loop().time()
                 if sent == self._batch:
                     continue
             except Exception as exc:  # noqa: BLE001 - any fault means: keep the rows, retry
@@ -126,10 +128,15 @@ class OutboxRelay:
             PUBLISHED.labels(row.topic).inc()
         return len(rows)
 
-    async def _purge_published(self) -> None:
+    async def purge_published(self) -> int:
+        """Remove rows published longer than the retention ago (every ``purge_seconds``,
+        whatever the volume published); how many."""
         t = self._table
         async with self._engine.begin() as conn:
-            await conn.execute(sa.delete(t).where(t.c.published_at < sa.func.now() - _RETENTION))
+            result = await conn.execute(
+                sa.delete(t).where(t.c.published_at < sa.func.now() - self._retention)
+            )
+        return int(result.rowcount)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
