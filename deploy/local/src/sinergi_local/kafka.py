@@ -64,6 +64,7 @@ __all__ = [
     "KafkaBroker",
     "KafkaGrant",
     "ensure_kafka_libs",
+    "client_properties",
     "ensure_topics",
 ]
 
@@ -226,6 +227,16 @@ def _jaas(module: str, **options: str) -> str:
 
 _SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule"
 _PLAIN_LOGIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
+
+
+def client_properties(access: KafkaAccess) -> str:
+    """A Java client's properties (``--consumer.config`` of the Kafka tools) for ``access``."""
+    login = _jaas(_SCRAM_LOGIN, username=access.username, password=access.password)
+    return (
+        f"security.protocol={access.security_protocol}\n"
+        f"sasl.mechanism={access.sasl_mechanism}\n"
+        f"sasl.jaas.config={login}\n"
+    )
 
 
 def _access_tool(java: str, libs_dir: Path) -> Path:

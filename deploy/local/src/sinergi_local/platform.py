@@ -41,7 +41,12 @@ from sinergi_local.access import (
     postgres_password,
     postgres_superuser_password,
 )
-from sinergi_local.kafka import KafkaBroker, ensure_kafka_libs, ensure_topics
+from sinergi_local.kafka import (
+    KafkaBroker,
+    client_properties,
+    ensure_kafka_libs,
+    ensure_topics,
+)
 from sinergi_local.postgres import PostgresServer
 from sinergi_local.secrets import SecretStore
 
@@ -418,7 +423,8 @@ class Platform:
         """Register the demo clients (keeping secrets across runs) and write the JSON file.
 
         The file also holds the ministry subscriber's Kafka credentials (``"kafka"``): its
-        read-only principal, the topics and the prefix its consumer groups must have.
+        read-only principal, the topics and the prefix its consumer groups must have; the same
+        credentials go to ``kafka-client.properties`` beside it, for Kafka's own tools.
         """
         path = self.config.state_dir / "demo-clients.json"
         known: dict[str, str] = {}
@@ -444,10 +450,11 @@ class Platform:
             ],
             "kafka": self._ministry_kafka(),
         }
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, indent=2)
-            fh.write("\n")
+        _write_private(path, json.dumps(payload, indent=2) + "\n")
+        _write_private(
+            self.config.state_dir / "kafka-client.properties",
+            client_properties(self.kafka_access(MINISTRY_USER)),
+        )
         return path
 
     def _ministry_kafka(self) -> dict[str, object]:
@@ -550,3 +557,10 @@ def platform_broker(
         users=kafka_users(secrets),
         grants=kafka_grants(),
     )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (it holds credentials)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
