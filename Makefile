@@ -8,11 +8,17 @@ export UV_LINK_MODE := copy
 # there), not only the certificates bundled with uv.
 export UV_SYSTEM_CERTS := 1
 
+# The AsyncAPI project's parser (npm, pinned by its package-lock.json) validates the event
+# streams' AsyncAPI document in the tests.
+ASYNCAPI_VALIDATOR := tests/contract/asyncapi
+
 .PHONY: run test lint bench setup clean-state
 
 setup:
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --all-packages --quiet
+	@test $(ASYNCAPI_VALIDATOR)/node_modules/.package-lock.json -nt $(ASYNCAPI_VALIDATOR)/package-lock.json \
+		|| npm ci --prefix $(ASYNCAPI_VALIDATOR) --no-audit --no-fund --silent
 
 run: setup
 	$(UV) run --frozen python -m sinergi_local.run

@@ -21,7 +21,7 @@ from shared.logs import configure_logging
 from shared.service import RequestIdMiddleware
 from starlette.types import ASGIApp
 
-from gateway import docs, health, metrics, oauth, openapi
+from gateway import asyncapi, docs, health, metrics, oauth, openapi
 from gateway.limit_storage import PostgresStorage
 from gateway.metrics import GatewayMetrics, MetricsMiddleware
 from gateway.openapi import OpenApiAggregator
@@ -185,7 +185,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=gateway_metrics)
-    for router in (oauth.router, health.router, metrics.router, openapi.router, streams_router):
+    for router in (
+        oauth.router,
+        health.router,
+        metrics.router,
+        openapi.router,
+        asyncapi.router,
+        streams_router,
+    ):
         app.include_router(router)
     docs.install(app)
     for route in ROUTES:
