@@ -3,10 +3,11 @@
 From the merged OpenAPI document: every API operation refuses (403 problem) a token holding
 every scope but the one it needs (``<domain>:read`` for a GET, ``<domain>:write`` for a
 write and for every import-job operation (uploads, templates, jobs: the writer's tools),
-``indicators:read``, ``audit:read`` for the audit trail), and accepts one holding only that
-scope. Read-only clients (the ministry's, a token narrowed with ``scope=``) cannot
-write anywhere. ``/metrics`` needs ``metrics:read`` on the gateway and is not served to
-anyone on a service's port; the gateway does not let a path reach a service's own routes.
+``indicators:read``, ``audit:read`` for the audit trail, ``<domain>:subscribe`` for the
+event streams), and accepts one holding only that scope. Read-only clients (the ministry's, a
+token narrowed with ``scope=``) cannot write anywhere. ``/metrics`` needs ``metrics:read`` on
+the gateway and is not served to anyone on a service's port; the gateway does not let a path
+reach a service's own routes.
 """
 
 from __future__ import annotations
@@ -37,11 +38,18 @@ ALL_SCOPES = (
     "indicators:read-exact",
     "audit:read",
     "metrics:read",
+    "job-market:subscribe",
+    "training:subscribe",
+    "inspection:subscribe",
+    "social-security:subscribe",
 )
+STREAMS = "/api/v1/streams/"
 
 
 def required_scope(op: Any) -> str:
     """The scope an API operation needs."""
+    if op.path.startswith(STREAMS):
+        return "job-market:subscribe"  # the stream _request asks for
     if "/audit" in op.path:
         return "audit:read"
     domain = next(d for prefix, d in DOMAIN_OF_PREFIX.items() if op.path.startswith(prefix))
@@ -50,6 +58,8 @@ def required_scope(op: Any) -> str:
 
 
 def _request(op: Any) -> tuple[str, dict[str, Any]]:
+    if op.path.startswith(STREAMS):
+        return STREAMS + "job-market", {}
     path = op.path
     for name in op.names_in("path"):
         path = path.replace("{" + name + "}", str(uuid.uuid4()))
@@ -69,9 +79,12 @@ async def test_every_operation_refuses_a_token_without_its_scope(
         )
         if refused.status_code != 403 or sec.problem_of(refused) is None:
             found.append(f"{op.label} without {needed}: {sec.short(refused)}")
-        allowed = await gateway.request(
+        # A stream stays open: its status line is all this needs.
+        async with gateway.stream(
             op.method.upper(), path, headers=signer.headers(scopes=[needed]), **extra
-        )
+        ) as allowed:
+            if allowed.status_code in (401, 403):
+                await allowed.aread()
         if allowed.status_code in (401, 403):
             found.append(f"{op.label} with only {needed}: {sec.short(allowed)}")
         return found

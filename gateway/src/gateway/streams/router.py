@@ -12,17 +12,25 @@ with an event ``token-expired`` whose ``id`` is the resume token.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from shared.auth import Caller, Principal
-from shared.errors import ProblemError, field_error, validation_problem
+from shared.errors import (
+    PROBLEM_JSON,
+    PROBLEM_RESPONSES,
+    Problem,
+    ProblemError,
+    field_error,
+    validation_problem,
+)
 from shared.events import EVENT_TYPES, TOPICS
 from shared.kafka import KafkaAccess
 from shared.listing import refuse_unknown_query
@@ -38,7 +46,23 @@ EXPIRED_EVENT = "token-expired"
 _WAKE_SECONDS = 1.0
 _TIME = TypeAdapter(AwareDatetime)
 
-router = APIRouter(tags=["streams"], dependencies=[Depends(refuse_unknown_query)])
+_STREAM_NAME = "^(" + "|".join(re.escape(name) for name in DOMAIN_TOPICS) + ")$"
+_MAX_LISTED = 100
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    **{
+        status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+        for status, description in (
+            (406, "The client does not accept text/event-stream"),
+            (429, "Too many open streams of this client"),
+            (503, "Kafka cannot be reached"),
+        )
+    },
+}
+
+router = APIRouter(
+    tags=["streams"], dependencies=[Depends(refuse_unknown_query)], responses=_ERRORS
+)
 
 
 class StreamHubs:
@@ -128,16 +152,27 @@ class OpenStream:
 async def open_stream(
     request: Request,
     principal: Caller,
-    domain: Annotated[str, Path(description="job-market, training, inspection or social-security")],
+    stream: Annotated[
+        str,
+        Path(
+            max_length=32,
+            pattern=_STREAM_NAME,
+            description="The domain: job-market, training, inspection or social-security",
+        ),
+    ],
     types: Annotated[
         list[str] | None,
-        Query(description="CloudEvents types to receive (repeat or separate with commas)"),
+        Query(
+            max_length=_MAX_LISTED,
+            description="CloudEvents types to receive (repeat or separate with commas)",
+        ),
     ] = None,
     region: Annotated[
         list[str] | None,
         Query(
+            max_length=_MAX_LISTED,
             description="Regency or province codes within the token's regions (repeat or "
-            "separate with commas); all of the token's regions by default"
+            "separate with commas); all of the token's regions by default",
         ),
     ] = None,
     after: Annotated[
@@ -160,9 +195,8 @@ async def open_stream(
 ) -> AsyncIterator[OpenStream]:
     """Dependency: check everything before the answer starts (a refusal is a problem
     document, not a broken stream), and count the stream while it is open."""
-    topic = DOMAIN_TOPICS.get(domain)
-    if topic is None:
-        raise ProblemError(404, f"there is no event stream {domain!r}", kind="not-found")
+    domain = stream
+    topic = DOMAIN_TOPICS[domain]
     if f"{domain}:subscribe" not in principal.scopes:
         raise ProblemError(403, f"this token lacks the scope {domain}:subscribe", kind="forbidden")
     accept = request.headers.get("accept", "*/*")
@@ -224,12 +258,12 @@ async def open_stream(
 
 
 @router.get(
-    "/api/v1/streams/{domain}",
+    "/api/v1/streams/{stream}",
     response_class=EventSourceResponse,
     summary="Subscribe to a domain's events (server-sent events)",
     responses={200: {"description": "text/event-stream: one CloudEvent (JSON) per event"}},
 )
-async def stream(
+async def event_stream(
     opened: Annotated[OpenStream, Depends(open_stream)],
 ) -> AsyncIterator[ServerSentEvent]:
     """The domain's events from a position on, one CloudEvent per SSE event, its ``id`` the
