@@ -39,6 +39,7 @@ bench: setup
 	$(UV) run --frozen python bench/write_path.py
 	$(UV) run --frozen python bench/write_throughput.py
 	$(UV) run --frozen python bench/bulk_ingest.py
+	$(UV) run --frozen python bench/stream_fanout.py
 
 clean-state:
 	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/demo-loaded .local/secrets

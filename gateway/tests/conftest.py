@@ -198,6 +198,8 @@ def make_settings(gateway_db: str, jwt_keys: tuple[Path, Path]) -> SettingsFacto
             "database_url": gateway_db,
             "jwt_private_key_path": jwt_keys[0],
             "jwt_public_key_path": jwt_keys[1],
+            # No Kafka here: the webhook dispatcher and sender stay off.
+            "webhooks_enabled": False,
         }
         for name in ("job_market", "training", "inspection", "social_security", "aggregation"):
             values[f"{name}_url"] = f"http://127.0.0.1:{free_port()}"

@@ -40,7 +40,8 @@ async def test_the_console_consumer_reads_a_topic_with_the_ministry_credentials(
         "--consumer.config", str(properties),
         "--group", "kemnaker-pusdatin.console-test",
         "--topic", "sinergi.job-market.v1",
-        "--from-beginning", "--max-messages", "1000", "--timeout-ms", "15000",
+        # The whole topic (other tests and the demo data wrote to it before): until idle.
+        "--from-beginning", "--timeout-ms", "10000",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)

@@ -35,8 +35,16 @@ INVENTORY: set[tuple[str, str]] = {
     ("get", "/api/v1/indicators/values"),
     # Issue 8: the region reference list.
     ("get", "/api/v1/regions"),
-    # Issue 9: a domain's events as server-sent events (the merged document says {id}).
+    # Issue 9: a domain's events as server-sent events (the merged document says {id}),
+    # and webhook subscriptions with their delivery log and redelivery.
     ("get", "/api/v1/streams/{id}"),
+    ("post", "/api/v1/subscriptions"),
+    ("get", "/api/v1/subscriptions"),
+    ("get", "/api/v1/subscriptions/{id}"),
+    ("patch", "/api/v1/subscriptions/{id}"),
+    ("delete", "/api/v1/subscriptions/{id}"),
+    ("get", "/api/v1/subscriptions/{id}/deliveries"),
+    ("post", "/api/v1/subscriptions/{id}/deliveries/{id}/redeliver"),
 }
 for _collection in ENTITY_ROUTES:
     INVENTORY |= {("post", _collection), ("get", _collection), ("get", _collection + "/{id}")}

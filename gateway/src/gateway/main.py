@@ -31,6 +31,8 @@ from gateway.settings import GatewaySettings
 from gateway.streams.router import StreamHubs
 from gateway.streams.router import router as streams_router
 from gateway.throttling import ApiQuota, LoginThrottle
+from gateway.webhooks.delivery import WebhookDelivery
+from gateway.webhooks.router import router as subscriptions_router
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         app.state.settings = settings
         app.state.stream_hubs = stream_hubs = StreamHubs(settings)
+        webhooks = WebhookDelivery(engine=engine, settings=settings)
+        if settings.webhooks_enabled:
+            webhooks.start()
+        app.state.webhooks = webhooks
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.http = http
@@ -154,6 +160,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         finally:
             await stream_hubs.stop()
+            await webhooks.stop()
             if purge is not None:
                 purge.cancel()
                 await asyncio.gather(purge, return_exceptions=True)
@@ -192,6 +199,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         openapi.router,
         asyncapi.router,
         streams_router,
+        subscriptions_router,
     ):
         app.include_router(router)
     docs.install(app)

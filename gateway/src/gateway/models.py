@@ -54,6 +54,63 @@ rate_limit_entries = sa.Table(
     prefixes=["UNLOGGED"],
 )
 
+# Webhook subscriptions (gateway.webhooks): an endpoint of a client for a domain's events.
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("client_id", sa.Text, nullable=False, index=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("domain", sa.Text, nullable=False),
+    # CloudEvents types; empty: every type of the domain.
+    sa.Column("types", ARRAY(sa.Text), nullable=False),
+    # Regency or province codes; NULL: every region (a national client's default).
+    sa.Column("regions", ARRAY(sa.Text)),
+    # The Standard Webhooks signing secret, encrypted with the platform's data keys.
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("disabled_reason", sa.Text),
+    # Since when every delivery has failed (NULL: the last one succeeded).
+    sa.Column("failing_since", sa.DateTime(timezone=True)),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# One row per event to deliver to a subscription; ``seq`` orders an entity's deliveries.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("seq", sa.BigInteger, sa.Identity(always=True), nullable=False, unique=True),
+    sa.Column(
+        "subscription_id",
+        sa.Uuid,
+        sa.ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_event"),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index("ix_webhook_deliveries_entity", "subscription_id", "entity", "seq"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Client:

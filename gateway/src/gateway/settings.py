@@ -66,6 +66,22 @@ class GatewaySettings(Settings):
     stream_connections_per_client: int = 20
     stream_open_timeout_seconds: float = 10.0
 
+    # Webhooks (POST /api/v1/subscriptions). The dispatcher and sender run in every gateway
+    # process (off only for tests without Kafka). An endpoint must be https and resolve to a
+    # public address; hosts (or host:port) listed here are allowed anyway (a partner inside a
+    # government network), as is http when webhook_allow_http is set (local testing).
+    webhooks_enabled: bool = True
+    webhook_allowed_hosts: str = ""
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 0.5
+    # A failed delivery is tried again after 5 s, 10 s, 20 s, ... up to 1 h between tries
+    # (+-10 %); a subscription whose deliveries all failed for 3 days is disabled.
+    webhook_retry_first_seconds: float = 5.0
+    webhook_retry_longest_seconds: float = 3600.0
+    webhook_disable_after_seconds: float = 3 * 24 * 3600.0
+    webhook_delivered_retention_hours: float = 168.0
+
     @field_validator(
         "rate_limit_api",
         "rate_limit_token_failures_per_client",

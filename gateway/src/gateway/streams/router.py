@@ -37,7 +37,8 @@ from shared.listing import refuse_unknown_query
 from shared.regions import registry
 
 from gateway.settings import GatewaySettings
-from gateway.streams.hub import Record, Subscription, TopicHub
+from gateway.streams.hub import Subscription, TopicHub
+from gateway.webhooks.rules import matches
 
 DOMAIN_TOPICS: dict[str, str] = {topic.split(".")[1]: topic for topic in TOPICS}
 """Stream name (the API's domain segment, e.g. ``job-market``) to its topic."""
@@ -128,15 +129,6 @@ def _regions_within(principal: Principal, asked: list[str]) -> frozenset[str] | 
     if chosen:
         return frozenset(chosen)
     return None if principal.national else principal.regions
-
-
-def _matches(record: Record, types: frozenset[str] | None, regions: frozenset[str] | None) -> bool:
-    if types is not None and record.type not in types:
-        return False
-    if regions is None:
-        return True
-    region = record.region
-    return region is not None and (region in regions or region.partition(".")[0] in regions)
 
 
 @dataclass(frozen=True)
@@ -276,7 +268,10 @@ async def event_stream(
         return time.time() >= opened.expires_at
 
     async for record in subscription.records(wait=_WAKE_SECONDS, stop=expired):
-        if record is not None and _matches(record, opened.types, opened.regions):
+        if record is not None and matches(
+            event_type=record.type, region=record.region, types=opened.types or (),
+            regions=opened.regions,
+        ):  # fmt: skip
             yield ServerSentEvent(raw_data=record.value, id=subscription.positions.token())
     yield ServerSentEvent(
         event=EXPIRED_EVENT,

@@ -1,0 +1,1 @@
+"""Webhook subscriptions: registration (``router``), delivery (``delivery``), rules (``rules``)."""
