@@ -18,7 +18,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiokafka import TopicPartition
@@ -40,6 +40,11 @@ class Record:
     region: str | None
     value: str
     """The CloudEvent, structured JSON on one line."""
+    sse: bytes = field(init=False, repr=False, compare=False)
+    """Its SSE ``data`` field, encoded once for every subscriber."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sse", b"data: " + self.value.encode() + b"\n\n")
 
 
 def to_record(record: ConsumerRecord[bytes, bytes]) -> Record | None:
@@ -213,17 +218,18 @@ class Subscription:
             return cls(hub, Positions(dict.fromkeys(range(hub.partitions), 0)))
         return cls(hub, Positions(hub.next))
 
-    async def records(
+    async def batches(
         self, *, wait: float, stop: Callable[[], bool]
-    ) -> AsyncIterator[Record | None]:
-        """The records from the position on, forever; None after ``wait`` seconds without
-        one (a chance to send a keep-alive or to end); ends when ``stop()`` is true."""
+    ) -> AsyncIterator[list[tuple[Record, str]]]:
+        """The records from the position on, forever, as they come: each with the resume
+        token after it; an empty batch after ``wait`` seconds without any (a chance to send a
+        keep-alive or to end). Ends when ``stop()`` is true."""
         seq: int | None = None
         while not stop():
             if seq is None:
                 if not self.positions.covers(self.hub.floor):
-                    async for record in self._catch_up(wait=wait, stop=stop):
-                        yield record
+                    async for batch in self._catch_up(wait=wait, stop=stop):
+                        yield batch
                     continue
                 # Inside the window: from its start, skipping what was already delivered.
                 seq = self.hub.window_start
@@ -231,20 +237,21 @@ class Subscription:
             if not reachable:
                 seq = None  # too slow for the window: read from Kafka again
                 continue
-            delivered = False
+            batch = []
             for seq, record in records:  # noqa: B007 (seq is where to go on from)
                 if record.offset >= self.positions.get(record.partition, 0):
                     self.positions[record.partition] = record.offset + 1
-                    delivered = True
-                    yield record
-            if not delivered and self.hub.last_seq == seq:
+                    batch.append((record, self.positions.token()))
+            if batch:
+                yield batch
+            elif self.hub.last_seq == seq:
                 await self.hub.changed(wait)
                 if self.hub.last_seq == seq:
-                    yield None
+                    yield []
 
     async def _catch_up(
         self, *, wait: float, stop: Callable[[], bool]
-    ) -> AsyncIterator[Record | None]:
+    ) -> AsyncIterator[list[tuple[Record, str]]]:
         """Read with a consumer of our own until the hub's window covers the position.
 
         Offsets are taken as contiguous (the topics are neither compacted nor written in
@@ -261,14 +268,14 @@ class Subscription:
                 consumer.seek(tp, start)
             while not stop() and not self.positions.covers(self.hub.floor):
                 batches = await consumer.getmany(timeout_ms=int(wait * 1000), max_records=500)
-                if not batches:
-                    yield None
+                batch = []
                 for tp, raws in batches.items():
                     for raw in raws:
                         self.positions[tp.partition] = raw.offset + 1
                         record = to_record(raw)
                         if record is not None:
-                            yield record
+                            batch.append((record, self.positions.token()))
+                yield batch
         finally:
             await consumer.stop()
 
