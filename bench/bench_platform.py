@@ -8,12 +8,15 @@ token, percentiles.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,3 +139,35 @@ def percentile(samples: list[float], q: float) -> float:
     """The ``q`` quantile of ``samples`` (nearest rank)."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextmanager
+def serving(
+    name: str, command: Sequence[str], *, env: Mapping[str, str], port: int, log_path: Path
+) -> Iterator[str]:
+    """Run ``command`` (an HTTP server on ``port``) until it answers ``/health``; its base
+    URL. The server is stopped on exit; its output goes to ``log_path``."""
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 (the benches' own servers)
+            list(command), env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {log_path}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer; see {log_path}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

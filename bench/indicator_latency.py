@@ -41,7 +41,8 @@ async def pipeline_latencies(gateway_url: str, client: dict[str, str], writes: i
 
         async def value() -> float:
             response = await http.get("/api/v1/indicators/values", params=params, headers=headers)
-            return float(response.json()["values"][0]["value"])
+            # null until the region has reported anything for the month ("not reported").
+            return float(response.json()["values"][0]["value"] or 0)
 
         latencies = []
         count = await value()

@@ -84,7 +84,6 @@ import math
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -98,7 +97,7 @@ import asyncpg
 import httpx
 from aggregation.consumer import TOPICS, build_consumer
 from aiokafka.structs import ConsumerRecord
-from bench_platform import Token, percentile, running_platform
+from bench_platform import Token, percentile, running_platform, serving
 from indicator_latency import report
 from shared.auth import TokenIssuer, ensure_keypair
 from shared.db import create_engine, session_factory
@@ -497,30 +496,8 @@ def aggregation_server(
         "--host", "127.0.0.1", "--port", str(port),
         "--no-access-log", "--timeout-graceful-shutdown", "5",
     ]  # fmt: skip
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 (the service's own command)
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"aggregation exited with {process.returncode}; see {log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"aggregation did not answer; see {log_path}")
-            time.sleep(0.1)
+    with serving("aggregation", command, env=env, port=port, log_path=log_path) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def bearer(keys: tuple[Path, Path]) -> dict[str, str]:

@@ -42,7 +42,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -55,14 +54,11 @@ import asyncpg
 import httptools
 import httpx
 import uvicorn
-from bench_platform import BARE_JOB_SEEKERS, Token, percentile, running_platform
+from bench_platform import BARE_JOB_SEEKERS, Token, percentile, running_platform, serving
 from fastapi import FastAPI, HTTPException, Response
 from job_market.job_seekers.models import JobSeekerCreate
 from shared.identifiers import NikMismatch, check_nik, nik_for
 from shared.regions import registry
-from sinergi_local.platform import (
-    ROOT,
-)
 from sinergi_local.testing import free_port
 
 PLATFORM_URL = "/api/v1/job-market/job-seekers"
@@ -169,34 +165,9 @@ def bare_server(dsn: str, pool_size: int, log_path: Path) -> Iterator[str]:
     asyncio.run(_create_bare_table(dsn))
     port = free_port()
     env = {**os.environ, DSN_VARIABLE: dsn, POOL_VARIABLE: str(pool_size)}
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 (this very script)
-            [sys.executable, __file__, "--serve-bare", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the bare app exited with {process.returncode}; {log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the bare app did not answer; see {log_path}")
-            time.sleep(0.1)
+    command = [sys.executable, __file__, "--serve-bare", str(port)]
+    with serving("the bare app", command, env=env, port=port, log_path=log_path) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 async def _create_bare_table(dsn: str) -> None:
@@ -337,7 +308,8 @@ async def indicator(http: httpx.AsyncClient, token: Token) -> float:
         headers=await token.headers(),
     )
     response.raise_for_status()
-    return float(response.json()["values"][0]["value"])
+    # null until the region has reported anything for the month ("not reported").
+    return float(response.json()["values"][0]["value"] or 0)
 
 
 async def caught_up(http: httpx.AsyncClient, token: Token, count: int, timeout: float) -> bool:

@@ -336,12 +336,14 @@ async def dead_letter_topics(kafka: KafkaBroker) -> list[str]:
 
 
 @pytest.fixture
-def consumer(
+async def consumer(
     sessions: async_sessionmaker[AsyncSession], kafka: KafkaBroker, dead_letter_topics: list[str]
-) -> IdempotentConsumer:
+) -> AsyncIterator[IdempotentConsumer]:
     """The service's consumer on the test database, as the aggregation's Kafka principal;
     tests call its ``apply`` with records (Kafka is only used for dead letters)."""
-    return build_consumer(sessions=sessions, kafka=kafka.access(AGGREGATION_USER))
+    consumer = build_consumer(sessions=sessions, kafka=kafka.access(AGGREGATION_USER))
+    yield consumer
+    await consumer.stop()  # closes the dead-letter producer, if one was started
 
 
 @pytest.fixture

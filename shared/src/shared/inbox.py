@@ -349,12 +349,12 @@ class IdempotentConsumer:
             return False
         ((_, event),) = events
         async with self._sessions() as session, session.begin():
-            removed = await session.execute(
-                sa.delete(self._inbox).where(
-                    self._inbox.c.event_id == event.id, self._inbox.c.status == DEAD
-                )
+            removed = await session.scalar(
+                sa.delete(self._inbox)
+                .where(self._inbox.c.event_id == event.id, self._inbox.c.status == DEAD)
+                .returning(self._inbox.c.event_id)
             )
-            if not removed.rowcount:  # type: ignore[attr-defined]
+            if removed is None:
                 return False
             fresh = await self._into_inbox(session, events)
             await self._handle(session, fresh)

@@ -161,8 +161,11 @@ async def test_the_database_down_is_waited_for_never_dead_lettered(
     assert await _letters(kafka) == before  # nothing set aside
 
     # The same record, once the database answers: applied.
-    await build_consumer(sessions=sessions, kafka=access).apply([record(event)])
+    applying = build_consumer(sessions=sessions, kafka=access)
+    await applying.apply([record(event)])
     assert set((await _statuses(sessions)).values()) == {"applied"}
+    await waiting.stop()
+    await applying.stop()
 
 
 async def test_the_cli_lists_shows_and_replays_dead_letters(
@@ -177,7 +180,9 @@ async def test_the_cli_lists_shows_and_replays_dead_letters(
     # One event set aside by a bug (fixed since: the CLI replays with the real consumer),
     # one that is wrong in itself (it fails again).
     victim = record(seeker(region_code="13.03", registered_at=date(2026, 7, 3)))
-    await buggy_consumer(sessions, kafka, "13.03", []).apply([victim])
+    buggy = buggy_consumer(sessions, kafka, "13.03", [])
+    await buggy.apply([victim])
+    await buggy.stop()
     victim_id = CloudEvent.from_bytes(victim.value).id
     envelope = json.loads(record(seeker(region_code="13.03", registered_at=date(2026, 7, 4))).value)
     envelope["data"]["sex"] = "X"
