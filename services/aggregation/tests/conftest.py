@@ -14,7 +14,7 @@ from aggregation.indicators.query import parse_values_query
 from aggregation.indicators.service import compute_values
 from aiokafka.structs import ConsumerRecord
 from shared.db import create_engine, session_factory
-from shared.dlq import dlq_topic
+from shared.dlq import DLQ_PARTITIONS, dlq_topic
 from shared.events import TOPICS, CloudEvent, IntegrationEvent
 from shared.events.inspection import (
     AccidentReportedV1,
@@ -331,7 +331,7 @@ async def sessions(aggregation_db: str) -> AsyncIterator[async_sessionmaker[Asyn
 async def dead_letter_topics(kafka: KafkaBroker) -> list[str]:
     """The domain topics' dead-letter topics on the session's broker."""
     topics = [dlq_topic(topic) for topic in TOPICS]
-    await ensure_topics(kafka.admin, topics)
+    await ensure_topics(kafka.admin, topics, partitions=DLQ_PARTITIONS)
     return topics
 
 

@@ -6,17 +6,26 @@ nothing. Offsets are committed to Kafka only after the database commit; a crash 
 means a redelivery, which the inbox absorbs.
 
 A consumer may be given ``verify``: an event it finds wrong (e.g. a ``source`` that does not own
-the topic it came from) is refused before it touches the database, counted as rejected and
-logged without its payload; its offset advances like any other. It is not written to the inbox
-either, so a forged event cannot take the id of a genuine one.
+the topic it came from) is refused before it touches the database, counted as rejected, logged
+without its payload and set aside on the dead-letter topic; its offset advances like any other.
+It is not written to the inbox either, so a forged event cannot take the id of a genuine one.
 
-An event that cannot be applied is never allowed to stall its partition (see ``shared.dlq``):
-a lasting error (a record that is no CloudEvent, a refused source, data its model refuses, a
-handler's exception) is tried ``max_attempts`` times, then the record goes to ``<topic>.dlq``
-and, when it had an event id, its inbox row is marked ``dead_lettered`` (replayable with
-``replay``); the events after it are applied as usual. A passing error (the database or Kafka
-unreachable, a timeout) aborts the batch uncommitted: the consumer restarts and tries again
-until it succeeds, and nothing goes to the DLQ for it.
+An event that cannot be applied never stalls its partition. ``shared.dlq`` sorts errors into
+lasting ones (the event is at fault: undecodable, refused, data the model refuses, a handler's
+exception, a type without the handler it should have, a row the database refuses) and passing
+ones (the database or Kafka unreachable, a timeout). A lasting error: the event is tried
+``max_attempts`` times, each time in a savepoint of its own so the rest of the batch still
+applies; then the record goes to ``<topic>.dlq`` (acknowledged by every in-sync replica before
+the transaction commits, hence before the offset commit), its inbox row gets status
+``dead_lettered`` with the reason in ``error``, and the events after it are applied as usual.
+A passing error aborts the batch uncommitted: the consumer restarts with backoff and tries
+again until it succeeds, and nothing goes to the DLQ for it.
+
+Inbox statuses: ``applied`` (by a handler), ``ignored`` (a type of no concern to this consumer),
+``dead_lettered`` (set aside; ``replay`` applies it again after a fix, turning it ``applied``).
+The ``sinergi_dlq_records`` gauge is the number of ``dead_lettered`` rows per original topic:
+dead letters not replayed yet (records without an event id, undecodable or refused, are on the
+DLQ but never replayable, and counted by ``sinergi_events_dead_lettered_total`` only).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -34,7 +43,7 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.dlq import DeadLetters, is_passing
+from shared.dlq import DeadLetters, describe, is_passing
 from shared.events.envelope import CloudEvent
 from shared.kafka import KafkaAccess, make_consumer
 
@@ -61,16 +70,27 @@ events are applied; it must call ``apply()`` once (e.g. keep a derived table cur
 Verify = Callable[[str, CloudEvent], str | None]
 """``verify(topic, event)``: why the event must not be applied, or None when it may be."""
 
+Expects = Callable[[str], bool]
+"""``expects(type)``: whether an event type without a handler should have had one (an event a
+newer producer sent before this consumer learnt its type): a lasting error, dead-lettered and
+replayable once the handler is deployed, rather than an event of no concern, ignored."""
+
 CONSUMED = Counter("sinergi_events_consumed_total", "Events applied", ["type"])
 DUPLICATES = Counter("sinergi_events_duplicate_total", "Redelivered events ignored")
 REJECTED = Counter("sinergi_events_rejected_total", "Events that could not be applied")
 DEAD_LETTERED = Counter(
-    "sinergi_events_dead_lettered_total", "Records put on a dead-letter topic", ["topic"]
+    "sinergi_events_dead_lettered_total",
+    "Records put on a dead-letter topic (committed), by original topic",
+    ["topic"],
 )
 DLQ_RECORDS = Gauge(
     "sinergi_dlq_records",
     "Dead-lettered events not replayed yet (inbox rows dead_lettered), by original topic",
     ["topic"],
+)
+FAULTS = Counter(
+    "sinergi_consumer_faults_total",
+    "Batches left uncommitted for a passing error (database or Kafka unavailable), retried",
 )
 
 APPLIED, IGNORED, DEAD = "applied", "ignored", "dead_lettered"
@@ -78,8 +98,24 @@ APPLIED, IGNORED, DEAD = "applied", "ignored", "dead_lettered"
 _DLQ_REFRESH_SECONDS = 60.0
 
 
+class UnknownEventType(LookupError):
+    """An event of a type this consumer expects to handle but has no handler for (yet)."""
+
+
+@dataclass
+class _Outcome:
+    """What a batch did, counted in the metrics once its transaction has committed."""
+
+    consumed: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    dead_lettered: list[str] = field(default_factory=list)
+    """Original topics of the records put on a DLQ."""
+    waiting: list[str] = field(default_factory=list)
+    """Original topics of the events marked dead_lettered in the inbox (replayable)."""
+
+
 def inbox_table(metadata: sa.MetaData) -> sa.Table:
-    """Define the ``inbox`` table: one row per event a consumer has applied or rejected."""
+    """Define the ``inbox`` table: one row per event a consumer has applied or set aside."""
     return sa.Table(
         "inbox",
         metadata,
@@ -113,6 +149,7 @@ class IdempotentConsumer:
         max_attempts: int = 3,
         on_applied: Callable[[], None] | None = None,
         verify: Verify | None = None,
+        expects: Expects | None = None,
         around: Around | None = None,
     ) -> None:
         self._sessions = sessions
@@ -121,6 +158,7 @@ class IdempotentConsumer:
         self._inbox = inbox
         self._kafka = kafka
         self._verify = verify
+        self._expects = expects
         self._topics = topics
         self._group_id = group_id
         self._handlers = handlers
@@ -130,15 +168,15 @@ class IdempotentConsumer:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def run(self) -> None:
-        """Consume until ``stop``; restart the Kafka client after faults."""
+        """Consume until ``stop``; restart the Kafka client after faults (passing errors:
+        nothing of the batch was committed, so it comes again)."""
         backoff = 0.5
         while not self._stopping:
             consumer = make_consumer(self._kafka, *self._topics, group_id=self._group_id)
             try:
                 await consumer.start()
                 self._consumer = consumer
-                backoff = 0.5
-                refreshed = 0.0
+                refreshed = -_DLQ_REFRESH_SECONDS
                 while not self._stopping:
                     if asyncio.get_running_loop().time() - refreshed > _DLQ_REFRESH_SECONDS:
                         await self.count_dead_letters()
@@ -147,10 +185,18 @@ class IdempotentConsumer:
                     for tp, records in batches.items():
                         await self.apply(records)
                         await consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
+                    backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - uncommitted records come again
-                log.warning("consumer %s: %s; restarting in %.1fs", self._group_id, exc, backoff)
+                FAULTS.inc()
+                log.warning(
+                    "consumer %s: %s; restarting in %.1fs",
+                    self._group_id,
+                    describe(exc),
+                    backoff,
+                    exc_info=not is_passing(exc),
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
@@ -186,28 +232,43 @@ class IdempotentConsumer:
 
         The batch's inbox rows go in with one statement; its events are applied by batched
         handlers table by table (each handler keeps the newest revision per entity, so the
-        order between entities does not matter), the others one by one. When an event is
-        malformed, the batch is applied again event by event so that only that event is
-        rejected.
+        order between entities does not matter), the others one by one. When that fails for
+        a lasting reason, the batch is applied again event by event, each in a savepoint, so
+        that only the events at fault are set aside. A passing error propagates: nothing of
+        the batch is committed.
         """
         events, letters = self._decoded(records)
+        outcome = _Outcome()
         async with self._sessions() as session, session.begin():
-            fresh = await self._into_inbox(session, events)
             try:
                 async with session.begin_nested():
+                    fresh, duplicates = await self._into_inbox(session, events)
                     await self._handle(session, fresh)
             except Exception as exc:  # noqa: BLE001 - sorted below: passing or lasting
                 if is_passing(exc):
                     raise
-                for record, event in fresh:
-                    await self._apply_one(session, record, event)
+                log.warning(
+                    "a batch of %d events from %s failed (%s); applying them one by one",
+                    len(events),
+                    records[0].topic,
+                    type(exc).__name__,
+                )
+                for record, event in events:
+                    await self._apply_one(session, record, event, outcome)
             else:
-                for _, event in fresh:
-                    CONSUMED.labels(event.type).inc()
+                outcome.consumed += [event.type for _, event in fresh]
+                outcome.duplicates += duplicates
             # Still inside the transaction: a dead letter the broker did not take aborts the
             # batch, so the record comes again rather than being lost.
             for record, reason in letters:
-                await self._dead_letter(record, reason, attempts=1)
+                await self._dead_letter(record, reason, attempts=1, outcome=outcome)
+        for event_type in outcome.consumed:
+            CONSUMED.labels(event_type).inc()
+        DUPLICATES.inc(outcome.duplicates)
+        for topic in outcome.dead_lettered:
+            DEAD_LETTERED.labels(topic).inc()
+        for topic in outcome.waiting:
+            DLQ_RECORDS.labels(topic).inc()
         if self._on_applied is not None:
             self._on_applied()
 
@@ -226,8 +287,11 @@ class IdempotentConsumer:
                 event = CloudEvent.from_bytes(record.value or b"")
             except ValidationError as exc:
                 REJECTED.inc()
-                log.error("undecodable record %s@%s: %s", record.topic, record.offset, _reason(exc))
-                letters.append((record, f"undecodable: {_reason(exc)}"))
+                reason = f"undecodable: {describe(exc)}"
+                log.error(
+                    "record %s@%s:%s %s", record.topic, record.partition, record.offset, reason
+                )
+                letters.append((record, reason))
                 continue
             if self._verify is not None:
                 problem = self._verify(record.topic, event)
@@ -248,14 +312,21 @@ class IdempotentConsumer:
             events[event.id] = (record, event)
         return list(events.values()), letters
 
+    def _handled(self, event_type: str) -> bool:
+        """Whether events of this type are to be applied (or fail for want of a handler)."""
+        return event_type in self._handlers or (
+            self._expects is not None and self._expects(event_type)
+        )
+
     async def _into_inbox(
         self,
         session: AsyncSession,
         events: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]],
-    ) -> list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]]:
-        """Record the events in the inbox (one statement): those not seen before, to apply."""
+    ) -> tuple[list[tuple[ConsumerRecord[bytes, bytes], CloudEvent]], int]:
+        """Record the events in the inbox (one statement): those not seen before, to apply,
+        and how many were seen before."""
         if not events:
-            return []
+            return [], 0
         rows = [
             {
                 "event_id": event.id,
@@ -263,7 +334,7 @@ class IdempotentConsumer:
                 "topic": record.topic,
                 "partition": record.partition,
                 "offset": record.offset,
-                "status": APPLIED if event.type in self._handlers else IGNORED,
+                "status": APPLIED if self._handled(event.type) else IGNORED,
             }
             for record, event in events
         ]
@@ -275,8 +346,8 @@ class IdempotentConsumer:
                 rows,
             )
         )
-        DUPLICATES.inc(len(events) - len(inserted))
-        return [(r, e) for r, e in events if e.id in inserted and e.type in self._handlers]
+        fresh = [(r, e) for r, e in events if e.id in inserted and self._handled(e.type)]
+        return fresh, len(events) - len(inserted)
 
     async def _handle(
         self,
@@ -288,7 +359,9 @@ class IdempotentConsumer:
         async def apply() -> None:
             batches: dict[int, tuple[Batched, list[CloudEvent]]] = {}
             for _, event in events:
-                handler = self._handlers[event.type]
+                handler = self._handlers.get(event.type)
+                if handler is None:
+                    raise UnknownEventType(f"no handler for event type {event.type[:200]!r}")
                 if isinstance(handler, Batched):
                     batches.setdefault(id(handler), (handler, []))[1].append(event)
                 else:
@@ -306,44 +379,80 @@ class IdempotentConsumer:
         session: AsyncSession,
         record: ConsumerRecord[bytes, bytes],
         event: CloudEvent,
+        outcome: _Outcome,
     ) -> None:
-        """Apply one event in its own savepoint, up to ``max_attempts`` times; one that keeps
-        failing for a lasting reason goes to the DLQ and is marked in the inbox."""
+        """Apply one event (its inbox row included) in a savepoint of its own, up to
+        ``max_attempts`` times; one that keeps failing for a lasting reason goes to the DLQ
+        and is marked in the inbox."""
         failure: Exception | None = None
         for _ in range(self._max_attempts):
             try:
                 async with session.begin_nested():
-                    await self._handle(session, [(record, event)])
+                    fresh, duplicates = await self._into_inbox(session, [(record, event)])
+                    await self._handle(session, fresh)
             except Exception as exc:  # noqa: BLE001 - sorted: passing or lasting
                 if is_passing(exc):
                     raise
                 failure = exc
                 continue
-            CONSUMED.labels(event.type).inc()
+            outcome.consumed += [e.type for _, e in fresh]
+            outcome.duplicates += duplicates
             return
         assert failure is not None
-        # A malformed event must not block the partition: set it aside and go on.
+        # An event at fault must not block the partition: set it aside and go on.
         REJECTED.inc()
-        reason = _reason(failure)
-        log.error("event %s (%s) dead-lettered: %s", event.id, event.type, reason)
-        await session.execute(
-            sa.update(self._inbox)
-            .where(self._inbox.c.event_id == event.id)
-            .values(status=DEAD, error=reason[:2000])
-        )
-        await self._dead_letter(record, reason, attempts=self._max_attempts)
+        reason = describe(failure, data=event.data)
+        log.error("event %s (%s) dead-lettered: %s", event.id, event.type[:200], reason)
+        if await self._mark_dead(session, record, event, reason):
+            outcome.waiting.append(record.topic)
+        await self._dead_letter(record, reason, attempts=self._max_attempts, outcome=outcome)
+
+    async def _mark_dead(
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord[bytes, bytes],
+        event: CloudEvent,
+        reason: str,
+    ) -> bool:
+        """Record the event as dead-lettered in the inbox; False when even its inbox row
+        cannot be written (an id the database cannot hold: on the DLQ, never replayable)."""
+        row = {
+            "event_id": event.id,
+            "event_type": event.type,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "status": DEAD,
+            "error": reason,
+        }
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(self._inbox).values(**row))
+        except Exception as exc:  # noqa: BLE001 - sorted: passing or lasting
+            if is_passing(exc):
+                raise
+            log.error(
+                "event at %s:%s has no inbox row: %s", record.topic, record.offset, describe(exc)
+            )
+            return False
+        return True
 
     async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], reason: str, *, attempts: int
+        self, record: ConsumerRecord[bytes, bytes], reason: str, *, attempts: int, outcome: _Outcome
     ) -> None:
         await self._dead_letters.send(record, error=reason, attempts=attempts)
-        DEAD_LETTERED.labels(record.topic).inc()
-        DLQ_RECORDS.labels(record.topic).inc()
+        outcome.dead_lettered.append(record.topic)
 
     async def replay(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Apply a dead-lettered record again (after a fix), as it came from its topic;
-        whether it was applied. An event not marked dead-lettered in the inbox is left
-        alone (applied since, or never an event), so replaying twice changes nothing."""
+        whether it was applied.
+
+        It goes through the consumer's checks (decoding, ``verify``) and the same path as
+        ``apply`` (inbox row, handlers, ``around``) in one transaction: its ``dead_lettered``
+        row is replaced by an ``applied`` one. An event not marked dead-lettered in the inbox
+        is left alone (replayed or applied since, or never an event), so replaying twice
+        changes nothing; one that fails again raises and stays dead-lettered.
+        """
         events, _ = self._decoded([record])
         if not events:
             return False
@@ -356,20 +465,10 @@ class IdempotentConsumer:
             )
             if removed is None:
                 return False
-            fresh = await self._into_inbox(session, events)
+            fresh, _ = await self._into_inbox(session, events)
             await self._handle(session, fresh)
         CONSUMED.labels(event.type).inc()
         return True
-
-
-def _reason(exc: Exception) -> str:
-    """Why an event failed, without the values it carried (a ValidationError quotes them)."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['type']}"
-            for error in exc.errors(include_input=False)
-        )
-    return f"{type(exc).__name__}: {exc}"
 
 
 __all__ = [
@@ -378,8 +477,10 @@ __all__ = [
     "IGNORED",
     "Around",
     "Batched",
+    "Expects",
     "Handler",
     "IdempotentConsumer",
+    "UnknownEventType",
     "Verify",
     "inbox_table",
 ]

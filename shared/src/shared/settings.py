@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PERSON_REF_SECRET = "sinergi-development-person-ref-secret-change-me"  # noqa: S105
@@ -43,12 +43,13 @@ class Settings(BaseSettings):
     # Keys of personal data at rest (shared.crypto): "<id>:<base64 32 bytes>", first encrypts.
     data_keys: str = DEV_DATA_KEYS
     outbox_poll_seconds: float = 0.1
-    outbox_retention_hours: float = 168.0
+    outbox_retention_hours: float = Field(default=168.0, gt=0)
     """Published outbox rows older than this are removed (they are on Kafka)."""
-    outbox_purge_seconds: float = 600.0
+    outbox_purge_seconds: float = Field(default=600.0, gt=0)
     """How often the relay removes them, whatever the volume it published."""
-    consumer_max_attempts: int = 3
-    """Tries of an event that fails for a lasting reason before it goes to its topic's DLQ."""
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    """Tries of an event that fails for a lasting reason before it goes to its topic's DLQ
+    (``shared.dlq`` says which reasons are lasting; passing ones are retried without end)."""
     relay_enabled: bool = True
     audit_enabled: bool = True
     """Record writes and personal-data reads in the audit trail (off only to measure its cost)."""

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
-from shared.dlq import dlq_topic
+from shared.dlq import DLQ_PARTITIONS, dlq_topic
 from shared.events import TOPICS
 from shared.kafka import KafkaAccess
 
@@ -250,9 +250,14 @@ class Platform:
         topics = sorted({s.topic for s in self.services if s.topic})
         # Domain topics keep every event forever: the aggregation's read models are rebuilt
         # by replaying them from the beginning, and ministry consumers may start late. So do
-        # their dead-letter topics, until an operator has looked at them.
-        topics += [dlq_topic(topic) for topic in topics]
-        asyncio.run(ensure_topics(self.kafka.admin, topics, config={"retention.ms": "-1"}))
+        # their dead-letter topics, until an operator has looked at them; those have one
+        # partition, so that a topic and an offset name a dead letter (shared.dlq).
+        forever = {"retention.ms": "-1"}
+        asyncio.run(ensure_topics(self.kafka.admin, topics, config=forever))
+        dead_letters = [dlq_topic(topic) for topic in topics]
+        asyncio.run(
+            ensure_topics(self.kafka.admin, dead_letters, partitions=DLQ_PARTITIONS, config=forever)
+        )
 
     def database_url(self, name: str, database: str) -> str:
         """The URL of ``database`` as process ``name``'s own role."""

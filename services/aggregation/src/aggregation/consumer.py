@@ -3,7 +3,10 @@
 An event whose ``source`` is not the service owning its topic (or its type) is refused
 (``shared.events.origin_problem``): the broker lets only that service write the topic, and the
 consumer does not take an event's word for where it came from either. Events it can never
-apply go to their topic's DLQ (``shared.dlq``; ``python -m aggregation.dlq``).
+apply go to their topic's DLQ (``shared.dlq``; ``python -m aggregation.dlq``), and so does an
+event of the platform's own type namespace that no handler knows (a version a domain service
+publishes before the aggregation learnt it): it is replayed once the handler is deployed,
+where ignoring it would leave it out of the indicators for good.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 from shared.dlq import DeadLetters
 from shared.events import TOPICS as DOMAIN_TOPICS
 from shared.events import origin_problem
+from shared.events.base import EVENT_TYPE_PREFIX
 from shared.inbox import IdempotentConsumer
 from shared.kafka import KafkaAccess
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,5 +50,11 @@ def build_consumer(
         dead_letters=DeadLetters(kafka, client_id=f"{group_id}-dlq"),
         max_attempts=max_attempts,
         verify=origin_problem,
+        expects=_platform_type,
         around=maintain,
     )
+
+
+def _platform_type(event_type: str) -> bool:
+    """Whether a type is one of the platform's own (which the aggregation must handle)."""
+    return event_type.startswith(EVENT_TYPE_PREFIX)

@@ -6,6 +6,10 @@ transaction. If Kafka is down the transaction rolls back and the rows wait; if t
 after Kafka acknowledged but before the commit, the events are sent again with the same
 CloudEvent id and consumers drop the duplicate (inbox). A transaction-scoped advisory lock
 keeps one relay per database active, so per-entity order survives several replicas.
+
+Published rows are removed once they are older than the retention
+(``SINERGI_OUTBOX_RETENTION_HOURS``, 168), at start and then every ``SINERGI_OUTBOX_PURGE_SECONDS``
+(600), whatever the volume published.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -30,6 +35,7 @@ PUBLISHED = Counter("sinergi_outbox_published_total", "Events the relay publishe
 FAILURES = Counter("sinergi_outbox_publish_failures_total", "Failed relay batches")
 
 _LOCK_KEY = 0x51_4E_45_52  # any constant: one advisory lock per service database
+_PURGE_CHUNK = 10_000
 
 
 class OutboxRelay:
@@ -66,14 +72,15 @@ class OutboxRelay:
     async def run(self) -> None:
         """Loop until ``stop``; Kafka or database faults only delay publication."""
         backoff = 0.2
-        purged = asyncio.get_running_loop().time()
+        purged = -math.inf  # at start, then every purge_seconds: a process that restarts
+        # more often than that must not keep its published rows forever
         while not self._stopping:
             try:
-                sent = await self.publish_batch()
-                backoff = 0.2
                 if asyncio.get_running_loop().time() - purged >= self._purge_seconds:
                     await self.purge_published()
                     purged = asyncio.get_running_loop().time()
+                sent = await self.publish_batch()
+                backoff = 0.2
                 if sent == self._batch:
                     continue
             except Exception as exc:  # noqa: BLE001 - any fault means: keep the rows, retry
@@ -130,13 +137,26 @@ class OutboxRelay:
 
     async def purge_published(self) -> int:
         """Remove rows published longer than the retention ago (every ``purge_seconds``,
-        whatever the volume published); how many."""
+        whatever the volume published); how many.
+
+        In chunks of the oldest rows, each in its own transaction: the first purge after a
+        backlog may remove millions of rows, which one statement would hold locked for long
+        and might not finish within the statement timeout.
+        """
         t = self._table
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                sa.delete(t).where(t.c.published_at < sa.func.now() - self._retention)
+        removed = 0
+        while True:
+            oldest = (
+                sa.select(t.c.seq)
+                .where(t.c.published_at < sa.func.now() - self._retention)
+                .order_by(t.c.seq)
+                .limit(_PURGE_CHUNK)
             )
-        return int(result.rowcount)
+            async with self._engine.begin() as conn:
+                result = await conn.execute(sa.delete(t).where(t.c.seq.in_(oldest)))
+            removed += int(result.rowcount)
+            if result.rowcount < _PURGE_CHUNK or self._stopping:
+                return removed
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
