@@ -7,10 +7,12 @@
 #                            ACL through the running broker, as the super user
 #
 # The same principals and ACLs as the local runner (deploy/local/src/sinergi_local/access.py;
-# keep the two in step): each domain service writes its own topic only, the aggregation and
-# the ministry (kemnaker-pusdatin) read every domain topic, nothing else is allowed.
-# Passwords come from the environment: SINERGI_SECRET_KAFKA_ADMIN, SINERGI_SECRET_KAFKA_JOB_MARKET,
-# ..._TRAINING, ..._INSPECTION, ..._SOCIAL_SECURITY, ..._AGGREGATION, ..._KEMNAKER_PUSDATIN.
+# keep the two in step): each domain service writes its own topic only; the aggregation, the
+# gateway (event streams, webhooks) and the ministry (kemnaker-pusdatin) read every domain
+# topic; the aggregation also writes and reads the dead-letter topics <topic>.dlq; nothing else
+# is allowed. Passwords come from the environment: SINERGI_SECRET_KAFKA_ADMIN,
+# SINERGI_SECRET_KAFKA_JOB_MARKET, ..._TRAINING, ..._INSPECTION, ..._SOCIAL_SECURITY,
+# ..._AGGREGATION, ..._GATEWAY, ..._KEMNAKER_PUSDATIN.
 set -euo pipefail
 
 BIN=/opt/kafka/bin
@@ -53,23 +55,29 @@ sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule require
 EOF
   local connect=(--bootstrap-server kafka:9092 --command-config /tmp/admin.properties)
   local user
-  for user in "${DOMAINS[@]}" aggregation kemnaker-pusdatin; do
+  for user in "${DOMAINS[@]}" aggregation gateway kemnaker-pusdatin; do
     "$BIN/kafka-configs.sh" "${connect[@]}" --alter --entity-type users --entity-name "$user" \
       --add-config "SCRAM-SHA-512=[iterations=8192,password=$(secret_of "$user")]"
   done
   local acls=("$BIN/kafka-acls.sh" "${connect[@]}" --add --force)
-  local domain topic readers=()
+  local domain topic readers=() dead_letters=()
   for domain in "${DOMAINS[@]}"; do
     topic="sinergi.${domain}.v1"
     "${acls[@]}" --allow-principal "User:${domain}" --operation Write --operation Describe \
       --topic "$topic"
     "${acls[@]}" --allow-principal "User:${domain}" --operation IdempotentWrite --cluster
     readers+=(--topic "$topic")
+    dead_letters+=(--topic "${topic}.dlq")
   done
-  "${acls[@]}" --allow-principal User:aggregation --allow-principal User:kemnaker-pusdatin \
-    --operation Read --operation Describe "${readers[@]}"
+  "${acls[@]}" --allow-principal User:aggregation --allow-principal User:gateway \
+    --allow-principal User:kemnaker-pusdatin --operation Read --operation Describe "${readers[@]}"
+  "${acls[@]}" --allow-principal User:aggregation --operation Write --operation Read \
+    --operation Describe "${dead_letters[@]}"
+  "${acls[@]}" --allow-principal User:aggregation --operation IdempotentWrite --cluster
   "${acls[@]}" --allow-principal User:aggregation --operation Read --operation Describe \
     --group sinergi-aggregation
+  "${acls[@]}" --allow-principal User:gateway --operation Read --operation Describe \
+    --resource-pattern-type prefixed --group sinergi-gateway.
   "${acls[@]}" --allow-principal User:kemnaker-pusdatin --operation Read --operation Describe \
     --resource-pattern-type prefixed --group kemnaker-pusdatin.
 }

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from shared.dlq import dlq_topic
 from shared.events import DOMAINS, EVENT_TYPES, IntegrationEvent
 from shared.events.base import EVENT_TYPE_PREFIX
 from shared.events.envelope import CONTENT_TYPE
@@ -84,7 +85,7 @@ def asyncapi_document(
             "address": domain.TOPIC,
             "title": domain.TOPIC,
             "description": (domain.__doc__ or "").strip().split("\n\n", 1)[0]
-            + f" Records that cannot be applied are set aside on {domain.TOPIC}.dlq.",
+            + f" Records that cannot be applied are set aside on {dlq_topic(domain.TOPIC)}.",
             "messages": {
                 message_name(cls.event_type): {
                     "$ref": f"#/components/messages/{message_name(cls.event_type)}"
