@@ -30,7 +30,7 @@ lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy -p shared -p sinergi_local -p gateway -p job_market -p training \
-		-p inspection -p social_security -p aggregation
+		-p inspection -p social_security -p industrial_relations -p aggregation
 	$(UV) run --frozen lint-imports
 
 bench: setup
