@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from shared.services import SERVICES
 from sinergi_local.kafka import KafkaBroker
-from sinergi_local.platform import ROOT, SERVICES, Platform, PlatformConfig, start_infrastructure
+from sinergi_local.platform import ROOT, Platform, PlatformConfig, start_infrastructure
 from sinergi_local.postgres import PostgresServer
 from sinergi_local.testing import free_ports
 

@@ -10,14 +10,13 @@
 # keep the two in step): each domain service writes its own topic only; the aggregation, the
 # gateway (event streams, webhooks) and the ministry (kemnaker-pusdatin) read every domain
 # topic; the aggregation also writes and reads the dead-letter topics <topic>.dlq; nothing else
-# is allowed. Passwords come from the environment: SINERGI_SECRET_KAFKA_ADMIN,
-# SINERGI_SECRET_KAFKA_JOB_MARKET, ..._TRAINING, ..._INSPECTION, ..._SOCIAL_SECURITY,
-# ..._AGGREGATION, ..._GATEWAY, ..._KEMNAKER_PUSDATIN.
+# is allowed. Passwords come from the environment: SINERGI_SECRET_KAFKA_ADMIN and
+# SINERGI_SECRET_KAFKA_<PRINCIPAL> for each domain (SINERGI_SECRET_KAFKA_JOB_MARKET, ...),
+# AGGREGATION, GATEWAY and KEMNAKER_PUSDATIN.
 set -euo pipefail
 
 BIN=/opt/kafka/bin
 : "${SINERGI_SECRET_KAFKA_ADMIN:?}"
-DOMAINS=(job-market training inspection social-security)
 
 secret_of() {  # the password variable of a principal: job-market -> SINERGI_SECRET_KAFKA_JOB_MARKET
   local name="SINERGI_SECRET_KAFKA_$(echo "$1" | tr 'a-z-' 'A-Z_')"
@@ -48,6 +47,10 @@ EOF
 
 grant() {
   umask 077
+  # The domain principals, one per domain service: docker-compose.yml (generated from
+  # shared.services) passes them as SINERGI_KAFKA_DOMAINS.
+  local -a DOMAINS
+  read -r -a DOMAINS <<< "${SINERGI_KAFKA_DOMAINS:?set SINERGI_KAFKA_DOMAINS}"
   cat > /tmp/admin.properties <<EOF
 security.protocol=SASL_PLAINTEXT
 sasl.mechanism=SCRAM-SHA-512

@@ -259,7 +259,7 @@ async def gateway(
     upstream: tuple[StubService, ServedApp],
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway routing the job market to the stub; the other upstreams are down."""
-    async with gateway_for(make_settings(job_market_url=upstream[1].url)) as client:
+    async with gateway_for(make_settings(upstreams={"job_market": upstream[1].url})) as client:
         yield client
 
 

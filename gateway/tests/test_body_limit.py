@@ -24,7 +24,7 @@ async def limited(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway accepting 1 KiB bodies, and 4 KiB under one prefix."""
     settings = make_settings(
-        job_market_url=upstream[1].url,
+        upstreams={"job_market": upstream[1].url},
         body_limit_bytes=LIMIT,
         body_limit_by_prefix={BIG_PREFIX: BIG_LIMIT},
     )

@@ -111,7 +111,9 @@ async def test_an_upstream_that_was_down_is_included_once_it_answers(
 ) -> None:
     stub, _ = upstream
     port = free_port()
-    async with gateway_for(make_settings(job_market_url=f"http://127.0.0.1:{port}")) as client:
+    async with gateway_for(
+        make_settings(upstreams={"job_market": f"http://127.0.0.1:{port}"})
+    ) as client:
         before = (await client.get("/openapi.json")).json()
         late = type(upstream[1])(stub.app, port=port).start()
         try:

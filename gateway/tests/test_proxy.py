@@ -140,7 +140,7 @@ async def test_upstream_too_slow_is_504_problem(
 ) -> None:
     _, served = upstream
     settings: GatewaySettings = make_settings(
-        job_market_url=served.url, upstream_timeout_seconds=0.2
+        upstreams={"job_market": served.url}, upstream_timeout_seconds=0.2
     )
     async with gateway_for(settings) as impatient:
         response = await impatient.get("/api/v1/job-market/slow", headers=_bearer(regional_token))

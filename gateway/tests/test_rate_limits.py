@@ -58,7 +58,7 @@ async def test_a_clients_quota_is_shared_by_two_gateway_replicas(
 ) -> None:
     stub, served = upstream
     await _register_other(gateway_db)
-    settings = make_settings(job_market_url=served.url, rate_limit_api="5/minute")
+    settings = make_settings(upstreams={"job_market": served.url}, rate_limit_api="5/minute")
     async with (
         gateway_app_for(settings) as first_app,
         gateway_app_for(settings) as second_app,
@@ -100,7 +100,7 @@ async def test_the_quota_opens_again_when_the_window_ends(
     regional_token: str,
 ) -> None:
     _, served = upstream
-    settings = make_settings(job_market_url=served.url, rate_limit_api="2/2 seconds")
+    settings = make_settings(upstreams={"job_market": served.url}, rate_limit_api="2/2 seconds")
     async with gateway_app_for(settings) as app, client_at(app) as client:
         await _reset_limits(app)
         assert (await client.get(ECHO, headers=_bearer(regional_token))).status_code == 200
@@ -123,7 +123,7 @@ async def test_requests_without_a_valid_token_use_no_quota(
     regional_token: str,
 ) -> None:
     _, served = upstream
-    settings = make_settings(job_market_url=served.url, rate_limit_api="2/minute")
+    settings = make_settings(upstreams={"job_market": served.url}, rate_limit_api="2/minute")
     async with gateway_app_for(settings) as app, client_at(app) as client:
         await _reset_limits(app)
         for _ in range(5):
@@ -143,7 +143,7 @@ async def test_without_its_database_the_quota_lets_requests_through(
     metrics_token: str,
 ) -> None:
     _, served = upstream
-    settings = make_settings(job_market_url=served.url, rate_limit_api="1/minute")
+    settings = make_settings(upstreams={"job_market": served.url}, rate_limit_api="1/minute")
     async with gateway_app_for(settings) as app, client_at(app) as client:
         # The rate-limit pool goes away, as when the gateway database stops answering.
         await app.state.rate_limits.close()
@@ -164,7 +164,7 @@ async def test_disabled_rate_limits_count_nothing(
 ) -> None:
     _, served = upstream
     settings = make_settings(
-        job_market_url=served.url, rate_limit_api="1/minute", rate_limit_enabled=False
+        upstreams={"job_market": served.url}, rate_limit_api="1/minute", rate_limit_enabled=False
     )
     async with gateway_app_for(settings) as app, client_at(app) as client:
         statuses = [

@@ -62,7 +62,7 @@ async def test_a_crash_for_one_client_is_no_502_for_the_next_client(
     served = serve(crashing_service())
     client_a, client_b = bearer_of("disnaker-32-16"), bearer_of("disnaker-32-73")
     async with (
-        gateway_app_for(make_settings(job_market_url=served.url)) as app,
+        gateway_app_for(make_settings(upstreams={"job_market": served.url})) as app,
         client_at(app) as gateway,
     ):
         crashes, writes = [], []
@@ -175,7 +175,7 @@ async def test_a_request_on_a_dropped_connection_is_sent_again_on_a_fresh_one(
     bearer_of: Any,
 ) -> None:
     async with (
-        gateway_app_for(make_settings(job_market_url=dropping.url)) as app,
+        gateway_app_for(make_settings(upstreams={"job_market": dropping.url})) as app,
         client_at(app) as gateway,
     ):
         failed = await gateway.get("/api/v1/job-market/crash", headers=bearer_of("client-a"))
@@ -205,7 +205,7 @@ async def test_a_request_that_breaks_its_own_fresh_connection_is_not_repeated(
     bearer_of: Any,
 ) -> None:
     async with (
-        gateway_app_for(make_settings(job_market_url=dropping.url)) as app,
+        gateway_app_for(make_settings(upstreams={"job_market": dropping.url})) as app,
         client_at(app) as gateway,
     ):
         # No connection is pooled yet: this request opens its own.

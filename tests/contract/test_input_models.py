@@ -16,15 +16,10 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 from shared.input import clean_text
+from shared.services import SERVICES
 from shared.settings import Settings
 
-FACTORIES = (
-    "job_market.main",
-    "training.main",
-    "inspection.main",
-    "social_security.main",
-    "aggregation.main",
-)
+FACTORIES = tuple(f"{service.name}.main" for service in SERVICES)
 
 
 def _body_models() -> Iterator[tuple[str, type[BaseModel]]]:

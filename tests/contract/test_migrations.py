@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from shared.db import create_engine
+from shared.services import DOMAIN_SERVICES
 from sinergi_local.testing import MigratedDb
 from sqlalchemy.engine import Connection
 
-SERVICES = ("job_market", "training", "inspection", "social_security")
+SERVICES = tuple(service.name for service in DOMAIN_SERVICES)
 SHARED_TABLES = {
     "outbox",
     "audit_log",

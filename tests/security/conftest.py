@@ -51,8 +51,9 @@ import jwt
 import pytest
 from shared.identifiers import nik_for
 from shared.regions import registry
+from shared.services import DOMAIN_SERVICES, SERVICES
 from shared.settings import Settings
-from sinergi_local.platform import SERVICES, DemoClient, Platform
+from sinergi_local.platform import DemoClient, Platform
 from sinergi_local.testing import sql_runner
 
 T = TypeVar("T")
@@ -61,14 +62,7 @@ MINISTRY = "kemnaker-pusdatin"
 BPJS = "bpjs-ketenagakerjaan"
 
 DOMAIN_SCOPES = (
-    "job-market:read",
-    "job-market:write",
-    "training:read",
-    "training:write",
-    "inspection:read",
-    "inspection:write",
-    "social-security:read",
-    "social-security:write",
+    *(service.scope(action) for service in DOMAIN_SERVICES for action in ("read", "write")),
     "indicators:read",
 )
 
@@ -107,12 +101,7 @@ PERSONAL = ("job_seekers", "enrollments", "accidents", "memberships")
 
 # Which service database answers which public path prefix.
 SERVICE_OF_PREFIX: dict[str, str] = {
-    "/api/v1/job-market": "job_market",
-    "/api/v1/training": "training",
-    "/api/v1/inspection": "inspection",
-    "/api/v1/social-security": "social_security",
-    "/api/v1/indicators": "aggregation",
-    "/api/v1/regions": "aggregation",
+    prefix: service.name for service in SERVICES for prefix in service.prefixes
 }
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -37,6 +37,7 @@ LISTINGS = {
     "training": "/api/v1/training/programs",
     "inspection": "/api/v1/inspection/companies",
     "social_security": "/api/v1/social-security/memberships",
+    "industrial_relations": "/api/v1/industrial-relations/disputes",
     "aggregation": "/api/v1/indicators",
 }
 FORGERIES = (

@@ -17,32 +17,21 @@ import uuid
 from typing import Any
 
 import httpx
+from shared.services import DOMAIN_SERVICES, SERVICES
 
 DOMAIN_OF_PREFIX = {
-    "/api/v1/job-market": "job-market",
-    "/api/v1/training": "training",
-    "/api/v1/inspection": "inspection",
-    "/api/v1/social-security": "social-security",
-    "/api/v1/indicators": "indicators",
-    "/api/v1/regions": "indicators",
+    prefix: service.domain or "indicators" for service in SERVICES for prefix in service.prefixes
 }
 ALL_SCOPES = (
-    "job-market:read",
-    "job-market:write",
-    "training:read",
-    "training:write",
-    "inspection:read",
-    "inspection:write",
-    "social-security:read",
-    "social-security:write",
+    *(
+        service.scope(action)
+        for service in DOMAIN_SERVICES
+        for action in ("read", "write", "subscribe")
+    ),
     "indicators:read",
     "indicators:read-exact",
     "audit:read",
     "metrics:read",
-    "job-market:subscribe",
-    "training:subscribe",
-    "inspection:subscribe",
-    "social-security:subscribe",
 )
 STREAMS = "/api/v1/streams/"
 SUBSCRIPTIONS = "/api/v1/subscriptions"

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from shared.services import SERVICES
 
 BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{20,}")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*")
-PROCESSES = ("gateway", "job_market", "training", "inspection", "social_security", "aggregation")
+PROCESSES = ("gateway", *(service.name for service in SERVICES))
 
 
 def _findings(text: str, sent: Any, sec: Any) -> list[str]:

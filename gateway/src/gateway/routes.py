@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.services import SERVICES
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -22,14 +24,10 @@ class Route:
         return path == self.prefix or path.startswith(self.prefix + "/")
 
 
-ROUTES: tuple[Route, ...] = (
-    Route("/api/v1/job-market", "job_market"),
-    Route("/api/v1/training", "training"),
-    Route("/api/v1/inspection", "inspection"),
-    Route("/api/v1/social-security", "social_security"),
-    Route("/api/v1/indicators", "aggregation"),
-    Route("/api/v1/regions", "aggregation"),
+ROUTES: tuple[Route, ...] = tuple(
+    Route(prefix, service.name) for service in SERVICES for prefix in service.prefixes
 )
+"""Every declared service's prefixes (``shared.services``), by its package name."""
 
 UPSTREAMS: tuple[str, ...] = tuple(dict.fromkeys(r.upstream for r in ROUTES))
 

@@ -1,4 +1,5 @@
-"""The OAuth2 scopes a client may be granted: read or write, per domain, and reading the
+"""The OAuth2 scopes a client may be granted: read, write or subscribe per domain (one set
+per declared domain service, ``shared.services``), indicators, the audit trail, and reading the
 operational metrics.
 
 Services check the scope they need on every route; the gateway only grants them.
@@ -9,24 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.http_security import METRICS_READ
+from shared.services import DOMAIN_SERVICES
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
-    "job-market:read": "Read job seekers, vacancies and placements of the token's regions",
-    "job-market:write": "Write job seekers, vacancies and placements of the token's regions",
-    "training:read": "Read training (pelatihan) records of the token's regions",
-    "training:write": "Write training (pelatihan) records of the token's regions",
-    "inspection:read": "Read labour inspection (pengawasan) records of the token's regions",
-    "inspection:write": "Write labour inspection (pengawasan) records of the token's regions",
-    "social-security:read": "Read social security (BPJS) membership records",
-    "social-security:write": "Write social security (BPJS) membership records",
-    "job-market:subscribe": "Receive the job-market event stream (SSE, webhooks) of the "
-    "token's regions",
-    "training:subscribe": "Receive the training event stream (SSE, webhooks) of the token's "
-    "regions",
-    "inspection:subscribe": "Receive the inspection event stream (SSE, webhooks) of the "
-    "token's regions",
-    "social-security:subscribe": "Receive the social-security event stream (SSE, webhooks) of "
-    "the token's regions",
+    **{
+        service.scope(action): description.format(title=service.title, domain=service.domain)
+        for service in DOMAIN_SERVICES
+        for action, description in (
+            ("read", "Read {title} of the token's regions"),
+            ("write", "Write {title} of the token's regions"),
+            (
+                "subscribe",
+                "Receive the {domain} event stream (SSE, webhooks) of the token's regions",
+            ),
+        )
+    },
     "indicators:read": "Read labour-market indicators of any region (small counts of other "
     "regions suppressed)",
     "indicators:read-exact": "Read every indicator value exactly, small counts included",

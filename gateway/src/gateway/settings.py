@@ -2,17 +2,20 @@
 limits the gateway enforces.
 
 Every name keeps the ``SINERGI_`` prefix of :class:`shared.settings.Settings`, e.g.
-``SINERGI_JOB_MARKET_URL``, ``SINERGI_RATE_LIMIT_API`` or ``SINERGI_BODY_LIMIT_BYTES``.
+``SINERGI_JOB_MARKET_URL`` (one per service), ``SINERGI_RATE_LIMIT_API`` or
+``SINERGI_BODY_LIMIT_BYTES``.
 Rate limits are written as the ``limits`` library parses them: ``"12000/minute"``,
 ``"20 per 1 minute"``, ``"5/10 seconds"``.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from limits import RateLimitItem, parse
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
+from shared.services import SERVICES
 from shared.settings import Settings
 
 MIB = 1024 * 1024
@@ -24,11 +27,10 @@ class GatewaySettings(Settings):
     """Configuration of the gateway process."""
 
     service_name: str = "gateway"
-    job_market_url: str = "http://127.0.0.1:8101"
-    training_url: str = "http://127.0.0.1:8102"
-    inspection_url: str = "http://127.0.0.1:8103"
-    social_security_url: str = "http://127.0.0.1:8104"
-    aggregation_url: str = "http://127.0.0.1:8105"
+    # Where each declared service (shared.services) answers, by package name. Each is read
+    # from its own variable, SINERGI_<PACKAGE>_URL (SINERGI_JOB_MARKET_URL, ...), by default
+    # the service's port on this machine.
+    upstreams: dict[str, str] = {}
     # Time allowed for an upstream to accept the connection, then to answer.
     upstream_connect_timeout_seconds: float = 3.0
     upstream_timeout_seconds: float = 30.0
@@ -92,15 +94,19 @@ class GatewaySettings(Settings):
         parse(value)  # raises ValueError on a malformed limit
         return value
 
+    @model_validator(mode="after")
+    def _every_upstream(self) -> GatewaySettings:
+        """Fill in each declared service's URL not given: its variable, else its local port."""
+        for service in SERVICES:
+            if service.name not in self.upstreams:
+                self.upstreams[service.name] = os.environ.get(
+                    service.url_setting, f"http://127.0.0.1:{service.port}"
+                )
+        return self
+
     def upstream_urls(self) -> dict[str, str]:
         """Base URL of each upstream, by the upstream names of the route table."""
-        return {
-            "job_market": self.job_market_url,
-            "training": self.training_url,
-            "inspection": self.inspection_url,
-            "social_security": self.social_security_url,
-            "aggregation": self.aggregation_url,
-        }
+        return {service.name: self.upstreams[service.name] for service in SERVICES}
 
     def limit(self, name: LimitName) -> RateLimitItem:
         """One of the ``rate_limit_*`` settings as a ``limits`` item."""

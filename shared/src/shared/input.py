@@ -60,6 +60,16 @@ Text = Annotated[str, AfterValidator(clean_text)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A calendar date sent as ``YYYY-MM-DD`` (no timestamps, no other formats)."""
 
+
+def _not_in_future(value: date) -> date:
+    if value > date.today():
+        raise ValueError("the date lies in the future")
+    return value
+
+
+PastDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_not_in_future)]
+"""An ``IsoDate`` of something that has happened: today or earlier."""
+
 ExternalId = Annotated[
     str,
     Field(min_length=1, max_length=64, description="The record's id in the sending system"),

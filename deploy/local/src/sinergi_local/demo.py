@@ -49,6 +49,7 @@ import httpx
 from faker import Faker
 from shared.identifiers import NikMismatch, check_nik, nik_for
 from shared.regions import PILOT_REGIONS, registry
+from shared.services import DOMAINS
 
 Sex = Literal["M", "F"]
 T = TypeVar("T")
@@ -1070,7 +1071,7 @@ class _Generator:
 
 
 # ----------------------------------------------------------------------------- reporting periods
-REPORTING_DOMAINS: tuple[str, ...] = ("job-market", "training", "inspection", "social-security")
+REPORTING_DOMAINS: tuple[str, ...] = DOMAINS
 """The domains whose months the regions close (path segments of the reporting-period API)."""
 OPEN_GAPS: dict[tuple[str, str], tuple[int, ...]] = {
     ("13.03", "training"): (3, 4),  # Kabupaten Sijunjung: two training months not closed

@@ -30,6 +30,7 @@ import httpx
 from shared.dlq import DLQ_PARTITIONS, dlq_topic
 from shared.events import TOPICS
 from shared.kafka import KafkaAccess
+from shared.services import DOMAIN_SERVICES, GATEWAY_PORT, SERVICES, ServiceDeclaration
 
 from sinergi_local.access import (
     GATEWAY_USER,
@@ -79,42 +80,6 @@ class Broker(Protocol):
 
 
 @dataclass(frozen=True)
-class ServiceSpec:
-    """One domain service (or the aggregation service) and how to run it."""
-
-    name: str
-    factory: str
-    port: int
-    topic: str | None
-    kafka_user: str
-    """The service's Kafka principal (see ``sinergi_local.access``)."""
-
-    @property
-    def database(self) -> str:
-        return f"sinergi_{self.name}"
-
-
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec(
-        "job_market", "job_market.main:create_app", 8101, "sinergi.job-market.v1", "job-market"
-    ),
-    ServiceSpec("training", "training.main:create_app", 8102, "sinergi.training.v1", "training"),
-    ServiceSpec(
-        "inspection", "inspection.main:create_app", 8103, "sinergi.inspection.v1", "inspection"
-    ),
-    ServiceSpec(
-        "social_security",
-        "social_security.main:create_app",
-        8104,
-        "sinergi.social-security.v1",
-        "social-security",
-    ),
-    ServiceSpec("aggregation", "aggregation.main:create_app", 8105, None, "aggregation"),
-)
-GATEWAY_PORT = 8000
-
-
-@dataclass(frozen=True)
 class DemoClient:
     """A client the local platform registers for newcomers."""
 
@@ -124,32 +89,22 @@ class DemoClient:
     scopes: tuple[str, ...]
 
 
-REGIONAL_SCOPES = (
-    "job-market:read",
-    "job-market:write",
-    "training:read",
-    "training:write",
-    "inspection:read",
-    "inspection:write",
-    "social-security:read",
+REGIONAL_SCOPES: tuple[str, ...] = (
+    *(
+        service.scope(action)
+        for service in DOMAIN_SERVICES
+        for action in ("read", "write", "subscribe")
+        if action != "write" or service.regional_write
+    ),
     "indicators:read",
-    "job-market:subscribe",
-    "training:subscribe",
-    "inspection:subscribe",
-    "social-security:subscribe",
 )
-MINISTRY_SCOPES = (
-    "job-market:read",
-    "training:read",
-    "inspection:read",
-    "social-security:read",
+"""A regional labour office: its regions' records of every domain it reports."""
+MINISTRY_SCOPES: tuple[str, ...] = (
+    *(service.scope(action) for service in DOMAIN_SERVICES for action in ("read", "subscribe")),
     "indicators:read",
     "indicators:read-exact",
-    "job-market:subscribe",
-    "training:subscribe",
-    "inspection:subscribe",
-    "social-security:subscribe",
 )
+"""The ministry: reads and subscribes to everything, writes nothing."""
 BPJS_SCOPES = (
     "social-security:read",
     "social-security:write",
@@ -200,7 +155,7 @@ class PlatformConfig:
     def secrets(self) -> Path:
         return self.secrets_dir or self.state_dir / "secrets"
 
-    def port_of(self, spec: ServiceSpec) -> int:
+    def port_of(self, spec: ServiceDeclaration) -> int:
         return self.service_ports.get(spec.name, spec.port)
 
     @property
@@ -217,7 +172,7 @@ class Platform:
         *,
         postgres: DatabaseServer,
         kafka: Broker,
-        services: Iterable[ServiceSpec] = SERVICES,
+        services: Iterable[ServiceDeclaration] = SERVICES,
     ) -> None:
         self.config = config
         self.postgres = postgres
@@ -247,7 +202,7 @@ class Platform:
             # Migrations encrypt personal data written before encryption, with this key ring.
             with _environment(SINERGI_DATA_KEYS=self._data_keys_setting()):
                 upgrade(name, self.database_url(name, database))
-        topics = sorted({s.topic for s in self.services if s.topic})
+        topics = sorted({s.topic for s in self.services if s.domain})
         # Domain topics keep every event forever: the aggregation's read models are rebuilt
         # by replaying them from the beginning, and ministry consumers may start late. So do
         # their dead-letter topics, until an operator has looked at them; those have one
@@ -315,7 +270,7 @@ class Platform:
         env.update(self.config.settings)
         kafka_user = GATEWAY_USER if name == "gateway" else None
         for spec in self.services:
-            env[f"SINERGI_{spec.name.upper()}_URL"] = f"http://{HOST}:{self.config.port_of(spec)}"
+            env[spec.url_setting] = f"http://{HOST}:{self.config.port_of(spec)}"
             if spec.name == name:
                 kafka_user = spec.kafka_user
         if kafka_user is not None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from shared.services import SERVICES
 
 from sinergi_local.access import (
     AGGREGATION_USER,
@@ -39,7 +40,7 @@ from sinergi_local.access import (
     postgres_superuser_password,
 )
 from sinergi_local.kafka import KafkaBroker, KafkaGrant, ensure_kafka_libs, ensure_topics
-from sinergi_local.platform import SERVICES, Platform, PlatformConfig, platform_broker
+from sinergi_local.platform import Platform, PlatformConfig, platform_broker
 from sinergi_local.postgres import PostgresServer
 from sinergi_local.secrets import SecretStore
 

@@ -36,6 +36,7 @@ from shared.events import EVENT_TYPES, TOPICS
 from shared.kafka import KafkaAccess
 from shared.listing import refuse_unknown_query
 from shared.regions import registry
+from shared.services import DOMAINS
 
 from gateway.settings import GatewaySettings
 from gateway.streams.hub import Subscription, TopicHub
@@ -151,7 +152,7 @@ async def open_stream(
         Path(
             max_length=32,
             pattern=_STREAM_NAME,
-            description="The domain: job-market, training, inspection or social-security",
+            description="The domain: " + ", ".join(DOMAINS),
         ),
     ],
     types: Annotated[

@@ -10,12 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
-from shared.events import CloudEvent, IntegrationEvent
-from shared.events import inspection as inspection_events
-from shared.events import job_market as job_market_events
-from shared.events import social_security as social_security_events
-from shared.events import training as training_events
+from shared.events import DOMAINS, CloudEvent, IntegrationEvent
 from shared.events.base import RecordWithdrawn, ReportingPeriodState
+from shared.events.industrial_relations import (
+    AgreementRecordedV1,
+    AgreementState,
+    AgreementUpdatedV1,
+    AgreementWithdrawnV1,
+    DisputeRecordedV1,
+    DisputeState,
+    DisputeUpdatedV1,
+    DisputeWithdrawnV1,
+    LayoffRecordedV1,
+    LayoffState,
+    LayoffUpdatedV1,
+    LayoffWithdrawnV1,
+    UnionRecordedV1,
+    UnionState,
+    UnionUpdatedV1,
+    UnionWithdrawnV1,
+)
 from shared.events.inspection import (
     AccidentReportedV1,
     AccidentState,
@@ -31,6 +45,10 @@ from shared.events.inspection import (
     InspectionWithdrawnV1,
 )
 from shared.events.job_market import (
+    EmploymentProgramRecordedV1,
+    EmploymentProgramState,
+    EmploymentProgramUpdatedV1,
+    EmploymentProgramWithdrawnV1,
     JobSeekerRegisteredV1,
     JobSeekerState,
     JobSeekerUpdatedV1,
@@ -42,6 +60,10 @@ from shared.events.job_market import (
     PlacementUpdatedV1,
     PlacementUpdatedV2,
     PlacementWithdrawnV1,
+    ProgramBeneficiaryRecordedV1,
+    ProgramBeneficiaryState,
+    ProgramBeneficiaryUpdatedV1,
+    ProgramBeneficiaryWithdrawnV1,
     VacancyPostedV1,
     VacancyState,
     VacancyUpdatedV1,
@@ -68,6 +90,7 @@ from shared.events.training import (
     ProgramWithdrawnV1,
 )
 from shared.inbox import Batched, Handler
+from shared.services import DOMAIN_SERVICES
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,16 +104,23 @@ from aggregation.projections.service import (
 from aggregation.projections.tables import (
     accident_victims,
     accidents,
+    agreements,
     claims,
     companies,
+    disputes,
+    employment_programs,
     enrollments,
     inspection_findings,
     inspections,
     job_seekers,
+    layoff_workers,
+    layoffs,
     memberships,
     placements,
+    program_beneficiaries,
     programs,
     reporting_periods,
+    unions,
     vacancies,
 )
 
@@ -164,6 +194,11 @@ project_enrollment = _project(EnrollmentState, enrollments)
 project_company = _project(CompanyState, companies)
 project_membership = _project(MembershipState, memberships)
 project_claim = _project(ClaimState, claims)
+project_dispute = _project(DisputeState, disputes)
+project_agreement = _project(AgreementState, agreements)
+project_union = _project(UnionState, unions)
+project_employment_program = _project(EmploymentProgramState, employment_programs)
+project_beneficiary = _project(ProgramBeneficiaryState, program_beneficiaries)
 
 
 async def project_inspection(session: AsyncSession, event: CloudEvent) -> None:
@@ -193,6 +228,35 @@ async def project_accident(session: AsyncSession, event: CloudEvent) -> None:
             for v in snapshot.victims
         ],
     )
+
+
+async def project_layoff(session: AsyncSession, event: CloudEvent) -> None:
+    """Keep the newest snapshot of a layoff report with its workers."""
+    snapshot = LayoffState.model_validate(event.data)
+    await upsert_snapshot_with_children(
+        session,
+        table=layoffs,
+        snapshot=snapshot,
+        children=layoff_workers,
+        parent_column="layoff_id",
+        rows=[
+            {"person_ref": w.person_ref, "sex": w.sex, "birth_year": w.birth_year}
+            for w in snapshot.workers
+        ],
+    )
+
+
+def _entity(
+    table: sa.Table,
+    project: Handler | Batched,
+    *written: type[IntegrationEvent],
+    withdrawn: type[RecordWithdrawn],
+) -> tuple[sa.Table, Mapping[str, Handler | Batched]]:
+    """The handlers of one entity: its snapshots' types projected, its withdrawal."""
+    return table, {
+        **{event.event_type: project for event in written},
+        withdrawn.event_type: _withdraw(table),
+    }
 
 
 _BY_TABLE: tuple[tuple[sa.Table, Mapping[str, Handler | Batched]], ...] = (
@@ -282,18 +346,49 @@ _BY_TABLE: tuple[tuple[sa.Table, Mapping[str, Handler | Batched]], ...] = (
             ClaimWithdrawnV1.event_type: _withdraw(claims),
         },
     ),
+    # Employment-expansion programs (job market)
+    _entity(
+        employment_programs,
+        project_employment_program,
+        EmploymentProgramRecordedV1,
+        EmploymentProgramUpdatedV1,
+        withdrawn=EmploymentProgramWithdrawnV1,
+    ),
+    _entity(
+        program_beneficiaries,
+        project_beneficiary,
+        ProgramBeneficiaryRecordedV1,
+        ProgramBeneficiaryUpdatedV1,
+        withdrawn=ProgramBeneficiaryWithdrawnV1,
+    ),
+    # Industrial relations
+    _entity(
+        layoffs, project_layoff, LayoffRecordedV1, LayoffUpdatedV1, withdrawn=LayoffWithdrawnV1
+    ),
+    _entity(
+        disputes,
+        project_dispute,
+        DisputeRecordedV1,
+        DisputeUpdatedV1,
+        withdrawn=DisputeWithdrawnV1,
+    ),
+    _entity(
+        agreements,
+        project_agreement,
+        AgreementRecordedV1,
+        AgreementUpdatedV1,
+        withdrawn=AgreementWithdrawnV1,
+    ),
+    _entity(unions, project_union, UnionRecordedV1, UnionUpdatedV1, withdrawn=UnionWithdrawnV1),
 )
 
 _REPORTING: tuple[tuple[sa.Table, Mapping[str, Handler | Batched]], ...] = (
     (
         reporting_periods,
         {
-            job_market_events.ReportingPeriodUpdatedV1.event_type: _reporting("job_market"),
-            training_events.ReportingPeriodUpdatedV1.event_type: _reporting("training"),
-            inspection_events.ReportingPeriodUpdatedV1.event_type: _reporting("inspection"),
-            social_security_events.ReportingPeriodUpdatedV1.event_type: _reporting(
-                "social_security"
-            ),
+            # Every domain service's closures, under the service's name.
+            module.ReportingPeriodUpdatedV1.event_type: _reporting(service.name)
+            for service, module in zip(DOMAIN_SERVICES, DOMAINS, strict=True)
         },
     ),
 )

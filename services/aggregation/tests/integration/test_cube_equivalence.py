@@ -33,6 +33,20 @@ from aiokafka.structs import ConsumerRecord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shared.events import IntegrationEvent
+from shared.events.industrial_relations import (
+    AgreementRecordedV1,
+    AgreementUpdatedV1,
+    AgreementWithdrawnV1,
+    DisputeRecordedV1,
+    DisputeUpdatedV1,
+    DisputeWithdrawnV1,
+    LayoffRecordedV1,
+    LayoffUpdatedV1,
+    LayoffWithdrawnV1,
+    UnionRecordedV1,
+    UnionUpdatedV1,
+    UnionWithdrawnV1,
+)
 from shared.events.inspection import (
     AccidentReportedV1,
     AccidentUpdatedV1,
@@ -48,6 +62,9 @@ from shared.events.job_market import (
     PlacementRecordedV1,
     PlacementUpdatedV1,
     PlacementWithdrawnV1,
+    ProgramBeneficiaryRecordedV1,
+    ProgramBeneficiaryUpdatedV1,
+    ProgramBeneficiaryWithdrawnV1,
     VacancyPostedV1,
     VacancyUpdatedV1,
     VacancyWithdrawnV1,
@@ -81,6 +98,7 @@ persons = st.sampled_from(PERSONS)
 days = st.dates(min_value=date(2025, 12, 20), max_value=date(2026, 6, 30))
 sexes = st.sampled_from(("M", "F"))
 births = st.integers(min_value=1960, max_value=2008)
+employers = st.sampled_from(("1234567890123", "9876543210987"))
 
 
 def _job_seeker() -> st.SearchStrategy[dict[str, Any]]:
@@ -178,7 +196,7 @@ def _membership(draw: st.DrawFn) -> dict[str, Any]:
     ended = draw(st.one_of(st.none(), days.filter(lambda d: d > started)))
     return {
         "person_ref": draw(persons),
-        "employer_nib": "1234567890123",
+        "employer_nib": draw(employers),
         "region_code": draw(regions),
         "sex": draw(sexes),
         "birth_year": draw(births),
@@ -195,10 +213,84 @@ def _claim() -> st.SearchStrategy[dict[str, Any]]:
             "membership_id": st.just("membership-1"),
             "person_ref": persons,
             "region_code": regions,
-            "program": st.sampled_from(("JHT", "JKK")),
+            "program": st.sampled_from(("JHT", "JKK", "JKP")),
             "claimed_at": days,
             "amount_idr": st.integers(min_value=1, max_value=5_000_000),
             "status": st.sampled_from(("submitted", "approved", "paid", "rejected")),
+        }
+    )
+
+
+def _layoff() -> st.SearchStrategy[dict[str, Any]]:
+    worker = st.fixed_dictionaries({"person_ref": persons, "sex": sexes, "birth_year": births})
+    return st.fixed_dictionaries(
+        {
+            "employer_nib": employers,
+            "region_code": regions,
+            "reported_at": days,
+            "effective_at": days,
+            "reason": st.sampled_from(("efficiency", "closure")),
+            "severance_total_idr": st.none(),
+            "workers": st.lists(worker, min_size=1, max_size=2),
+        }
+    )
+
+
+@st.composite
+def _dispute(draw: st.DrawFn) -> dict[str, Any]:
+    status = draw(st.sampled_from(("open", "settled", "decided", "recommendation_issued")))
+    ended = status in ("settled", "decided")
+    return {
+        "employer_nib": "1234567890123",
+        "region_code": draw(regions),
+        "registered_at": draw(days),
+        "type": draw(st.sampled_from(("rights", "termination"))),
+        "stage": "mediation",
+        "status": status,
+        "settled_at": draw(days) if ended else None,
+        "settlement": draw(st.sampled_from(("joint_agreement", "court_decision")))
+        if ended
+        else None,
+        "workers_involved": draw(st.integers(min_value=1, max_value=40)),
+    }
+
+
+@st.composite
+def _agreement(draw: st.DrawFn) -> dict[str, Any]:
+    start = draw(days)
+    return {
+        "employer_nib": "1234567890123",
+        "region_code": draw(regions),
+        "kind": draw(st.sampled_from(("pkb", "pp"))),
+        "registered_at": start,
+        "valid_from": start,
+        "valid_until": draw(days.filter(lambda d: d >= start)),
+        "workers_covered": draw(st.integers(min_value=1, max_value=500)),
+    }
+
+
+def _union() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "region_code": regions,
+            "registered_at": days,
+            "members": st.integers(min_value=0, max_value=300),
+            "employer_nib": st.none(),
+            "federation": st.none(),
+        }
+    )
+
+
+def _beneficiary() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "program_id": st.just("program-1"),
+            "region_code": regions,
+            "program_kind": st.sampled_from(("labour_intensive", "self_employment")),
+            "person_ref": persons,
+            "sex": sexes,
+            "birth_year": births,
+            "joined_at": days,
         }
     )
 
@@ -228,6 +320,16 @@ ENTITIES: dict[str, tuple[Any, type[IntegrationEvent], type[IntegrationEvent], A
         MembershipWithdrawnV1,
     ),
     "claim": (_claim(), ClaimSubmittedV1, ClaimUpdatedV1, ClaimWithdrawnV1),
+    "layoff": (_layoff(), LayoffRecordedV1, LayoffUpdatedV1, LayoffWithdrawnV1),
+    "dispute": (_dispute(), DisputeRecordedV1, DisputeUpdatedV1, DisputeWithdrawnV1),
+    "agreement": (_agreement(), AgreementRecordedV1, AgreementUpdatedV1, AgreementWithdrawnV1),
+    "union": (_union(), UnionRecordedV1, UnionUpdatedV1, UnionWithdrawnV1),
+    "beneficiary": (
+        _beneficiary(),
+        ProgramBeneficiaryRecordedV1,
+        ProgramBeneficiaryUpdatedV1,
+        ProgramBeneficiaryWithdrawnV1,
+    ),
 }
 
 

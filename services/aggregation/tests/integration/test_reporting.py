@@ -118,9 +118,11 @@ async def test_reporting_rates_count_reports_over_participating_regions_months_a
         "training": 0,
         "inspection": 1 / 4,
         "social_security": 0,
+        "industrial_relations": 0,
     }
+    # Without by=domain: every domain's reports, 4 regencies x 5 domains expected.
     overall = await _ask(sessions, indicator="reporting_rate", region="ID", period="2026-03")
-    assert overall.values[0].value == 3 / 16
+    assert overall.values[0].value == 3 / 20
     timely = await _ask(
         sessions, indicator="reporting_rate_on_time", region="32", period="2026-03", by="domain"
     )

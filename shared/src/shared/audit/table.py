@@ -80,3 +80,41 @@ def audit_table(metadata: sa.MetaData, *, personal: Iterable[str]) -> sa.Table:
 def audit_of(metadata: sa.MetaData) -> sa.Table | None:
     """The ``audit_log`` table of a database's metadata, or None if it keeps no trail."""
     return metadata.tables.get(AUDIT_TABLE)
+
+
+APPEND_ONLY_GUARD: tuple[str, ...] = (
+    """
+CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND OLD.chain_pos IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
+       AND NEW.chain_pos IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
+       AND (NEW.seq, NEW.at, NEW.client_id, NEW.regions, NEW.action, NEW.entity,
+            NEW.record_id, NEW.region_code, NEW.request_id)
+           IS NOT DISTINCT FROM
+           (OLD.seq, OLD.at, OLD.client_id, OLD.regions, OLD.action, OLD.entity,
+            OLD.record_id, OLD.region_code, OLD.request_id)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$
+""",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_guard()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_guard()",
+)
+"""The statements making ``audit_log`` append-only (a migration step of every domain database
+created after the first four, whose own ``0002_audit_trail`` migrations hold the same SQL): no
+DELETE, no TRUNCATE, and the only UPDATE allowed is the sealing of an unsealed row with every
+logged column unchanged."""
+
+APPEND_ONLY_GUARD_REMOVAL: tuple[str, ...] = (
+    "DROP TRIGGER audit_log_no_truncate ON audit_log",
+    "DROP TRIGGER audit_log_append_only ON audit_log",
+    "DROP FUNCTION audit_log_guard()",
+)
+"""The reverse of ``APPEND_ONLY_GUARD``."""

@@ -1,23 +1,30 @@
 """Integration events: the CloudEvents envelope and the versioned event models per domain.
 
-One topic per domain; ``EVENT_TYPES`` maps every CloudEvent ``type`` to its model, and
+One topic per domain service (``shared.services``), its events in ``shared.events.<package>``;
+``EVENT_TYPES`` maps every CloudEvent ``type`` to its model, and
 ``TOPIC_SOURCES`` every domain topic to the CloudEvent ``source`` of the one service that may
 write it (the broker's ACLs enforce who writes; ``origin_problem`` checks what they claim).
 """
 
-from shared.events import inspection, job_market, social_security, training
+import importlib
+from types import ModuleType
+
 from shared.events.base import IntegrationEvent
 from shared.events.envelope import CloudEvent
+from shared.services import DOMAIN_SERVICES
 
-DOMAINS = (job_market, training, inspection, social_security)
+DOMAINS: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(service.events_module) for service in DOMAIN_SERVICES
+)
+"""Each domain service's event module (``shared.events.<package>``), in ``SERVICES`` order."""
 
-TOPICS: tuple[str, ...] = tuple(module.TOPIC for module in DOMAINS)
+TOPICS: tuple[str, ...] = tuple(service.topic for service in DOMAIN_SERVICES)
 
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     cls.event_type: cls for module in DOMAINS for cls in module.EVENTS
 }
 
-TOPIC_SOURCES: dict[str, str] = {module.TOPIC: module.SOURCE for module in DOMAINS}
+TOPIC_SOURCES: dict[str, str] = {service.topic: service.source for service in DOMAIN_SERVICES}
 
 
 def origin_problem(topic: str, event: CloudEvent) -> str | None:

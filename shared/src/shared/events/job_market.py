@@ -149,6 +149,70 @@ class PlacementWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
     event_type: ClassVar[str] = _PREFIX + "placement.withdrawn.v1"
 
 
+ProgramKind = Literal["labour_intensive", "self_employment", "other"]
+
+
+class EmploymentProgramState(_JobMarketEvent):
+    """An employment-expansion program (perluasan kesempatan kerja) run by a region:
+    ``labour_intensive`` (padat karya), ``self_employment`` (tenaga kerja mandiri /
+    wirausaha) or ``other``, from ``start_date`` to ``end_date``."""
+
+    region_code: str
+    kind: ProgramKind
+    start_date: date
+    end_date: date
+    budget_idr: int
+
+
+class EmploymentProgramRecordedV1(EmploymentProgramState):
+    """A region recorded a new employment-expansion program."""
+
+    event_type: ClassVar[str] = _PREFIX + "employment_program.recorded.v1"
+
+
+class EmploymentProgramUpdatedV1(EmploymentProgramState):
+    """An employment-expansion program changed (a correction, new dates or budget)."""
+
+    event_type: ClassVar[str] = _PREFIX + "employment_program.updated.v1"
+
+
+class ProgramBeneficiaryState(_JobMarketEvent):
+    """A person taking part in an employment-expansion program; region and kind are the
+    program's."""
+
+    program_id: str
+    region_code: str
+    program_kind: ProgramKind
+    person_ref: str
+    sex: Literal["M", "F"]
+    birth_year: int
+    joined_at: date
+
+
+class ProgramBeneficiaryRecordedV1(ProgramBeneficiaryState):
+    """A region recorded a new beneficiary of a program."""
+
+    event_type: ClassVar[str] = _PREFIX + "program_beneficiary.recorded.v1"
+
+
+class ProgramBeneficiaryUpdatedV1(ProgramBeneficiaryState):
+    """A beneficiary's record changed (a correction, or the program's region or kind)."""
+
+    event_type: ClassVar[str] = _PREFIX + "program_beneficiary.updated.v1"
+
+
+class EmploymentProgramWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
+    """An employment-expansion program was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "employment_program.withdrawn.v1"
+
+
+class ProgramBeneficiaryWithdrawnV1(_JobMarketEvent, RecordWithdrawn):
+    """A program beneficiary's record was withdrawn by its sender."""
+
+    event_type: ClassVar[str] = _PREFIX + "program_beneficiary.withdrawn.v1"
+
+
 class ReportingPeriodUpdatedV1(_JobMarketEvent, ReportingPeriodState):
     """A region closed (or reopened) a month of its job market reporting."""
 
@@ -168,4 +232,10 @@ EVENTS: tuple[type[IntegrationEvent], ...] = (
     JobSeekerWithdrawnV1,
     VacancyWithdrawnV1,
     PlacementWithdrawnV1,
+    EmploymentProgramRecordedV1,
+    EmploymentProgramUpdatedV1,
+    EmploymentProgramWithdrawnV1,
+    ProgramBeneficiaryRecordedV1,
+    ProgramBeneficiaryUpdatedV1,
+    ProgramBeneficiaryWithdrawnV1,
 )

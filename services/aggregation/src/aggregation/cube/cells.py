@@ -25,14 +25,16 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, get_args
 
+from shared.events.industrial_relations import AgreementState, DisputeState, LayoffState
 from shared.events.inspection import AccidentOutcome
-from shared.events.job_market import PlacementState
+from shared.events.job_market import PlacementState, ProgramKind
 from shared.events.social_security import Program
 from shared.identifiers import Sex
 from shared.regions import NATIONAL
+from shared.services import DOMAIN_SERVICES
 
 Row = Mapping[str, Any]
 """A projection row as a mapping of column names; a parent row carries ``children``."""
@@ -133,6 +135,11 @@ class Dimension:
     breakdown answers each of them, 0 where nothing was recorded."""
 
 
+def _declared(annotation: Any) -> tuple[str, ...]:
+    """The values of an optional ``Literal`` (``Literal[...] | None``), in declared order."""
+    return tuple(v for arg in get_args(annotation) for v in (get_args(arg) or ()) if v)
+
+
 def _column(name: str) -> Callable[[Row, date], str]:
     def value(row: Row, _: date) -> str:
         found = row.get(name)
@@ -182,12 +189,48 @@ PROGRAM = Dimension(
     "program", "Program jaminan", "Social-security program", _column("program"), get_args(Program)
 )
 
+LAYOFF_REASON = Dimension(
+    "layoff_reason",
+    "Alasan PHK",
+    "Layoff reason",
+    _column("reason"),
+    get_args(LayoffState.model_fields["reason"].annotation),
+)
+DISPUTE_TYPE = Dimension(
+    "dispute_type",
+    "Jenis perselisihan",
+    "Dispute type",
+    _column("type"),
+    get_args(DisputeState.model_fields["type"].annotation),
+)
+SETTLEMENT = Dimension(
+    "settlement",
+    "Cara penyelesaian",
+    "Settlement",
+    _column("settlement"),
+    _declared(DisputeState.model_fields["settlement"].annotation),
+)
+PROGRAM_KIND = Dimension(
+    "program_kind",
+    "Jenis program",
+    "Programme kind",
+    _column("program_kind"),
+    get_args(ProgramKind),
+)
+AGREEMENT_KIND = Dimension(
+    "agreement_kind",
+    "Jenis perjanjian",
+    "Agreement kind",
+    _column("kind"),
+    get_args(AgreementState.model_fields["kind"].annotation),
+)
+
 DOMAIN = Dimension(
     "domain",
     "Urusan",
     "Domain",
     _column("domain"),
-    ("job_market", "training", "inspection", "social_security"),
+    tuple(service.name for service in DOMAIN_SERVICES),
 )
 """The domain a report is of (the reporting-rate indicators only; no record has it)."""
 
@@ -200,6 +243,11 @@ DIMENSIONS: tuple[Dimension, ...] = (
     MECHANISM,
     OUTCOME,
     PROGRAM,
+    PROGRAM_KIND,
+    LAYOFF_REASON,
+    DISPUTE_TYPE,
+    SETTLEMENT,
+    AGREEMENT_KIND,
     DOMAIN,
 )
 """Every dimension, in the order groupings name them."""
@@ -302,6 +350,49 @@ class DistinctPersons:
                 if end is not None:
                     out[(self.key, name, values, area, end)] -= 1
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class MonthEndSum:
+    """The sum of ``summed`` over the rows of ``source`` in force on the month's last day
+    (``start_column <= day``, and ``day <= end_column`` when the row has an end), by the row's
+    regency. Additive like a flow, kept as changes like a stock: ``+value`` in the first month
+    a row is in force, ``-value`` in the first month it no longer is, for the regency, its
+    province and the nation, so that it is read as a stock is."""
+
+    key: str
+    source: str
+    start_column: str
+    summed: str
+    end_column: str | None = None
+    dimensions: tuple[Dimension, ...] = ()
+
+    def cells(self, row: Row) -> Cells:
+        """The cells ``row`` adds to the cube."""
+        out: Cells = Counter()
+        start = row.get(self.start_column)
+        if start is None:
+            return out
+        last = row.get(self.end_column) if self.end_column is not None else None
+        span = covered_months(start, None if last is None else last + timedelta(days=1))
+        if span is None:
+            return out
+        value = int(row[self.summed])
+        regency = str(row["region_code"])
+        for area in (regency, regency.split(".", 1)[0], NATIONAL):
+            for combination in groupings(self.dimensions):
+                values = tuple(d.of(row, span[0]) for d in combination)
+                name = ",".join(d.name for d in combination)
+                out[(self.key, name, values, area, span[0])] += value
+                if span[1] is not None:
+                    out[(self.key, name, values, area, span[1])] -= value
+        return out
+
+
+Stock = DistinctPersons | MonthEndSum
+"""Measures read at the period's last month from monthly changes (``cube.read``)."""
+CubeMeasure = Flow | Stock
+"""Any measure of the cube."""
 
 
 def first_of_month(day: date) -> date:

@@ -5,8 +5,10 @@ Around each batch of events the consumer applies (``shared.inbox``'s ``around`` 
 1. the rows the events name are read as they were (*before*);
 2. the events are applied to the projections;
 3. the cross-domain links (``links``) of every row they may change are recomputed: a
-   membership changes its person's placements (covered within 30 days) and accident victims
-   (JKK cover), a placement changes its person's training completions (placed within 6 months);
+   membership changes its person's placements (covered within 30 days), accident victims
+   (JKK cover) and layoffs (re-employed), a placement changes its person's training
+   completions (placed within 6 months) and layoffs, a job-seeker registration or a JKP claim
+   its person's layoffs and program participations (``links.LINKS`` says which follows which);
 4. every row whose contribution may have changed is read again (*after*), and the cube gets
    ``cells(after) - cells(before)`` (``cells``), as one upsert adding to the stored values.
 
@@ -30,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aggregation.cube import links
-from aggregation.cube.cells import Cells, DistinctPersons, Flow, Row, difference
+from aggregation.cube.cells import Cells, DistinctPersons, Flow, MonthEndSum, Row, difference
 from aggregation.cube.measures import CUBE_MEASURES, SOURCE_DOMAINS
 from aggregation.handlers import TABLE_OF
 from aggregation.projections.tables import (
@@ -38,11 +40,11 @@ from aggregation.projections.tables import (
     accidents,
     cube_cells,
     cube_state,
-    enrollments,
     inspection_findings,
     inspections,
+    layoff_workers,
+    layoffs,
     memberships,
-    placements,
     reported,
 )
 
@@ -52,9 +54,13 @@ log = logging.getLogger(__name__)
 _CHILDREN: Mapping[str, tuple[sa.Table, str]] = {
     inspections.name: (inspection_findings, "inspection_id"),
     accidents.name: (accident_victims, "accident_id"),
+    layoffs.name: (layoff_workers, "layoff_id"),
 }
-_FLOWS: Mapping[str, tuple[Flow, ...]] = {
-    source: tuple(m for m in CUBE_MEASURES if isinstance(m, Flow) and m.source == source)
+# The measures a row contributes to by itself (flows and summed stocks), by source.
+_FLOWS: Mapping[str, tuple[Flow | MonthEndSum, ...]] = {
+    source: tuple(
+        m for m in CUBE_MEASURES if isinstance(m, Flow | MonthEndSum) and m.source == source
+    )
     for source in {m.source for m in CUBE_MEASURES}
 }
 _STOCKS: tuple[DistinctPersons, ...] = tuple(
@@ -148,7 +154,9 @@ async def maintain(
     touched = _Touched()
     for event in events:
         table = TABLE_OF.get(event.type)
-        tracked = table is not None and (table.name in _FLOWS or table.name in SOURCE_DOMAINS)
+        tracked = table is not None and (
+            table.name in _FLOWS or table.name in SOURCE_DOMAINS or table.name in links.FOLLOWED
+        )
         if table is not None and tracked and isinstance(event.data, dict):
             touched.ids[table.name].add(uuid.UUID(str(event.data["id"])))
     for source, ids in touched.ids.items():
@@ -159,37 +167,28 @@ async def maintain(
     after: dict[str, dict[Any, Row]] = {
         source: await load(session, source, ids) for source, ids in touched.ids.items()
     }
-    # Persons whose memberships or placements the batch changed.
-    member_persons = _persons(
-        [
-            *touched.before.get(memberships.name, {}).values(),
-            *after.get(memberships.name, {}).values(),
-        ]
-    )
-    placed_persons = _persons(
-        [
-            *touched.before.get(placements.name, {}).values(),
-            *after.get(placements.name, {}).values(),
-        ]
-    )
+    # Persons whose rows of each followed source the batch changed.
+    changed_persons = {
+        source: _persons(
+            [*touched.before.get(source, {}).values(), *after.get(source, {}).values()]
+        )
+        for source in links.FOLLOWED
+    }
+    member_persons = changed_persons[memberships.name]
 
     # Rows whose links may change, and their state now (before the links are recomputed).
-    linked = {
-        placements.name: await _ids_of_persons(session, placements, member_persons),
-        enrollments.name: await _ids_of_persons(session, enrollments, placed_persons),
-        accidents.name: await _ids_of_persons(
-            session, accident_victims, member_persons, id_column="accident_id"
-        ),
-    }
+    linked: dict[str, set[Any]] = {}
+    for link in links.LINKS:
+        persons = set().union(*(changed_persons[source] for source in link.follows))
+        linked[link.source] = await _ids_of_persons(
+            session, link.persons, persons, id_column=link.parent
+        )
     before = dict(touched.before)
     for source, ids in linked.items():
         others = ids - touched.ids.get(source, set())
         before[source] = {**before.get(source, {}), **await load(session, source, others)}
     await links.recompute(
-        session,
-        placement_ids=linked[placements.name] | touched.ids.get(placements.name, set()),
-        enrollment_ids=linked[enrollments.name] | touched.ids.get(enrollments.name, set()),
-        accident_ids=linked[accidents.name] | touched.ids.get(accidents.name, set()),
+        session, {source: ids | touched.ids.get(source, set()) for source, ids in linked.items()}
     )
     for source, ids in linked.items():
         if ids or touched.ids.get(source):
@@ -217,9 +216,9 @@ def reported_months(source: str, row: Row) -> set[tuple[str, str, date]]:
     domain, day = SOURCE_DOMAINS[source]
     region = str(row["region_code"])
     marks = {(domain, region, row[day].replace(day=1))} if row.get(day) is not None else set()
-    for _, grouping, _, area, month in row_cells(source, row):
-        if not grouping:
-            marks.add((domain, area, month))
+    for flow in _FLOWS.get(source, ()):
+        if isinstance(flow, Flow):
+            marks |= {(domain, area, month) for _, _, _, area, month in flow.cells(row)}
     return marks
 
 

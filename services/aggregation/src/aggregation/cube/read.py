@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.cube.cells import DistinctPersons, Flow
+from aggregation.cube.cells import CubeMeasure, Stock
 from aggregation.indicators.periods import Period
 from aggregation.projections.tables import cube_cells
 
@@ -25,14 +25,14 @@ CubeTotals = dict[tuple[str, Period, Dims], int | float]
 
 async def read_totals(
     session: AsyncSession,
-    measure: Flow | DistinctPersons,
+    measure: CubeMeasure,
     *,
     areas: Mapping[str, frozenset[str] | None],
     periods: Sequence[Period],
     grouping: str = "",
 ) -> CubeTotals:
     """``measure``'s values for every area (its regencies; None: the nation) and month."""
-    if isinstance(measure, DistinctPersons):
+    if isinstance(measure, Stock):
         return await _stock(session, measure.key, list(areas), periods, grouping)
     return await _flow(session, measure.key, areas, periods, grouping)
 

@@ -30,22 +30,34 @@ from aggregation.indicators.measures import (
     ACCIDENT_DEATHS,
     ACCIDENTS_OCCURRED,
     ACTIVE_MEMBERS,
+    AGREEMENT_WORKERS,
+    BENEFICIARIES_REGISTERED,
     CERTIFICATIONS,
     CLAIMS_AMOUNT_GRANTED,
     CLAIMS_MADE,
     COMPLETIONS,
+    DISPUTES_REGISTERED,
+    DISPUTES_SETTLED,
+    DISPUTES_SETTLED_JOINT,
     ENROLLMENTS_MADE,
     GRADUATES_PLACED,
     INSPECTIONS_CONDUCTED,
     JOB_SEEKERS_REGISTERED,
+    LAID_OFF_CLAIMED_JKP,
+    LAID_OFF_REEMPLOYED,
+    LAID_OFF_REGISTERED,
+    LAYOFFS_REPORTED,
     MEMBERSHIPS_STARTED,
     PLACEMENTS_COVERED,
     PLACEMENTS_MADE,
     POSITIONS_OFFERED,
+    PROGRAM_BENEFICIARIES,
+    UNION_MEMBERS,
     VACANCIES_POSTED,
     VICTIMS_WITHOUT_JKK,
     VIOLATIONS_FOUND,
     VIOLATIONS_RESOLVED,
+    WORKERS_LAID_OFF,
     Measure,
 )
 
@@ -53,6 +65,7 @@ JOB_MARKET = "job_market"
 TRAINING = "training"
 INSPECTION = "inspection"
 SOCIAL_SECURITY = "social_security"
+INDUSTRIAL_RELATIONS = "industrial_relations"
 # Indicators that join one person's records across domains by ``person_ref``.
 CROSS_DOMAIN = "cross_domain"
 
@@ -565,24 +578,269 @@ CATALOGUE: tuple[Indicator, ...] = (
         formula=Total(VICTIMS_WITHOUT_JKK),
     ),
     Indicator(
+        code="program_beneficiaries",
+        name_id="Penerima manfaat program perluasan kesempatan kerja",
+        name_en="Employment-programme beneficiaries",
+        definition_id=(
+            "Jumlah penerima manfaat program perluasan kesempatan kerja (padat karya, tenaga "
+            "kerja mandiri/wirausaha, lainnya) yang tanggal bergabungnya jatuh pada bulan "
+            "tersebut, menurut kabupaten/kota program. Orang yang ikut dua program dihitung "
+            "dua kali."
+        ),
+        definition_en=(
+            "Number of beneficiaries of employment-expansion programmes (labour-intensive "
+            "works, self-employment, other) whose joining date falls in the month, by the "
+            "programme's regency. A person in two programmes counts twice."
+        ),
+        unit="persons",
+        domain=JOB_MARKET,
+        formula=Total(PROGRAM_BENEFICIARIES),
+    ),
+    Indicator(
+        code="layoffs_reported",
+        name_id="Laporan pemutusan hubungan kerja (PHK)",
+        name_en="Layoffs reported",
+        definition_id=(
+            "Jumlah laporan PHK yang tanggal berlakunya PHK jatuh pada bulan tersebut, menurut "
+            "kabupaten/kota yang tercatat pada laporan, apa pun alasannya. Satu laporan dapat "
+            "memuat banyak pekerja (lihat workers_laid_off)."
+        ),
+        definition_en=(
+            "Number of layoff (PHK) reports whose effective date falls in the month, by the "
+            "regency recorded on the report, whatever the reason. One report can name many "
+            "workers (see workers_laid_off)."
+        ),
+        unit="reports",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Total(LAYOFFS_REPORTED),
+    ),
+    Indicator(
+        code="workers_laid_off",
+        name_id="Pekerja yang terkena PHK",
+        name_en="Workers laid off",
+        definition_id=(
+            "Jumlah pekerja yang disebut dalam laporan PHK yang tanggal berlakunya jatuh pada "
+            "bulan tersebut, menurut kabupaten/kota laporan. Umur dihitung pada tanggal "
+            "berlakunya PHK. Aliran masuk ke pengangguran."
+        ),
+        definition_en=(
+            "Number of workers named in the layoff reports whose effective date falls in the "
+            "month, by the report's regency. Age is taken at the effective date. The inflow "
+            "into unemployment."
+        ),
+        unit="persons",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Total(WORKERS_LAID_OFF),
+    ),
+    Indicator(
+        code="disputes_registered",
+        name_id="Perselisihan hubungan industrial tercatat",
+        name_en="Industrial disputes registered",
+        definition_id=(
+            "Jumlah perselisihan hubungan industrial (hak, kepentingan, PHK, antar serikat "
+            "pekerja) yang tanggal pencatatannya jatuh pada bulan tersebut, menurut "
+            "kabupaten/kota pencatatan, apa pun tahap dan statusnya kini."
+        ),
+        definition_en=(
+            "Number of industrial-relations disputes (rights, interests, termination, between "
+            "unions) whose registration date falls in the month, by the regency that "
+            "registered them, whatever their current stage and status."
+        ),
+        unit="disputes",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Total(DISPUTES_REGISTERED),
+    ),
+    Indicator(
+        code="disputes_settled",
+        name_id="Perselisihan hubungan industrial selesai",
+        name_en="Industrial disputes settled",
+        definition_id=(
+            "Jumlah perselisihan berstatus selesai (settled: perjanjian bersama atau anjuran "
+            "yang diterima) atau diputus (decided: putusan arbitrase atau pengadilan) yang "
+            "tanggal penyelesaiannya jatuh pada bulan tersebut, menurut kabupaten/kota "
+            "pencatatan. Anjuran yang belum diterima (recommendation_issued) belum dihitung."
+        ),
+        definition_en=(
+            "Number of disputes with status settled (a joint agreement, or a recommendation "
+            "accepted) or decided (an arbitration or court decision) whose settlement date "
+            "falls in the month, by the registering regency. A recommendation not yet "
+            "accepted (recommendation_issued) does not count yet."
+        ),
+        unit="disputes",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Total(DISPUTES_SETTLED),
+    ),
+    Indicator(
+        code="disputes_settled_by_joint_agreement_rate",
+        name_id="Rasio perselisihan selesai dengan perjanjian bersama",
+        name_en="Disputes settled by joint agreement, rate",
+        definition_id=(
+            "Perselisihan selesai pada bulan tersebut dengan perjanjian bersama (PB, bipartit "
+            "atau mediasi) dibagi semua perselisihan yang selesai atau diputus pada bulan itu, "
+            "wilayah yang sama (rasio 0 sampai 1). Untuk provinsi dan nasional dihitung dari "
+            "jumlah pembilang dan penyebut; null bila tidak ada yang selesai."
+        ),
+        definition_en=(
+            "Disputes settled in the month by a joint agreement (Perjanjian Bersama, at "
+            "bipartite or mediation stage) over all disputes settled or decided in the month, "
+            "same region (a ratio from 0 to 1). For a province or the nation computed from the "
+            "summed numerator and denominator; null when none was settled."
+        ),
+        unit="ratio",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Ratio(numerator=DISPUTES_SETTLED_JOINT, denominator=DISPUTES_SETTLED),
+    ),
+    Indicator(
+        code="agreement_workers_covered",
+        name_id="Pekerja yang dicakup PKB atau peraturan perusahaan",
+        name_en="Workers covered by a collective agreement or company regulation",
+        definition_id=(
+            "Stok pada akhir bulan: jumlah pekerja yang dicakup (workers_covered) oleh "
+            "perjanjian kerja bersama (PKB) dan peraturan perusahaan (PP) terdaftar yang "
+            "berlaku pada hari terakhir bulan itu (berlaku mulai pada atau sebelum hari itu "
+            "dan berlaku sampai pada atau sesudah hari itu), menurut kabupaten/kota "
+            "pendaftaran. Dijumlahkan per perjanjian: pekerja perusahaan yang memiliki PKB dan "
+            "PP sekaligus dihitung dua kali. Untuk kuartal dan tahun: nilai bulan terakhir."
+        ),
+        definition_en=(
+            "Stock at month end: the workers covered (workers_covered) by the registered "
+            "collective agreements (PKB) and company regulations (PP) in force on the last "
+            "day of the month (valid from that day or earlier and valid until that day or "
+            "later), by the registering regency. Summed per agreement: the workers of a "
+            "company with both a PKB and a PP count twice. For a quarter or a year: the value "
+            "of its last month."
+        ),
+        unit="persons",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Total(AGREEMENT_WORKERS),
+    ),
+    Indicator(
+        code="union_members",
+        name_id="Anggota serikat pekerja/serikat buruh",
+        name_en="Union members",
+        definition_id=(
+            "Stok pada akhir bulan: jumlah anggota (members, menurut catatan terkini) serikat "
+            "pekerja/serikat buruh yang tercatat pada atau sebelum hari terakhir bulan itu dan "
+            "tidak ditarik, menurut kabupaten/kota pencatatan. Pekerja yang menjadi anggota "
+            "dua serikat dihitung dua kali. Untuk kuartal dan tahun: nilai bulan terakhir."
+        ),
+        definition_en=(
+            "Stock at month end: the members (the record's current count) of the trade unions "
+            "registered on or before the last day of the month and not withdrawn, by the "
+            "registering regency. A worker in two unions counts twice. For a quarter or a "
+            "year: the value of its last month."
+        ),
+        unit="persons",
+        domain=INDUSTRIAL_RELATIONS,
+        formula=Total(UNION_MEMBERS),
+    ),
+    Indicator(
+        code="laid_off_registered_within_3_months_rate",
+        name_id="Rasio pekerja ter-PHK yang mendaftar sebagai pencari kerja dalam 3 bulan",
+        name_en="Laid-off workers registering as job seekers within 3 months, rate",
+        definition_id=(
+            "Bagian pekerja yang terkena PHK pada bulan tersebut (tanggal berlakunya PHK pada "
+            "bulan itu, menurut kabupaten/kota laporan) yang orangnya (person_ref sama) "
+            "mendaftar sebagai pencari kerja, di wilayah mana pun, dengan tanggal pendaftaran "
+            "dari tanggal berlakunya PHK sampai 3 bulan kalender sesudahnya (keduanya "
+            "termasuk). Rasio 0 sampai 1; null bila tidak ada PHK. Pendaftaran yang tercatat "
+            "belakangan menaikkan nilai bulan PHK-nya."
+        ),
+        definition_en=(
+            "Share of the workers laid off in the month (effective date in the month, by the "
+            "report's regency) whose person (same person_ref) registered as a job seeker, in "
+            "any region, with a registration date from the effective date to 3 calendar "
+            "months after it, both inclusive. A ratio from 0 to 1; null when nobody was laid "
+            "off. A registration recorded later raises the value of its layoff's month."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=Ratio(numerator=LAID_OFF_REGISTERED, denominator=WORKERS_LAID_OFF),
+    ),
+    Indicator(
+        code="laid_off_jkp_claim_rate",
+        name_id="Rasio pekerja ter-PHK yang mengajukan klaim JKP dalam 6 bulan",
+        name_en="Laid-off workers claiming JKP within 6 months, rate",
+        definition_id=(
+            "Bagian pekerja yang terkena PHK pada bulan tersebut (menurut kabupaten/kota "
+            "laporan) yang orangnya (person_ref sama) memiliki klaim JKP (jaminan kehilangan "
+            "pekerjaan), status apa pun, bertanggal dari tanggal berlakunya PHK sampai 6 bulan "
+            "kalender sesudahnya (keduanya termasuk). Rasio 0 sampai 1; null bila tidak ada "
+            "PHK."
+        ),
+        definition_en=(
+            "Share of the workers laid off in the month (by the report's regency) whose "
+            "person (same person_ref) has a JKP (job-loss benefit) claim, of any status, dated "
+            "from the effective date to 6 calendar months after it, both inclusive. A ratio "
+            "from 0 to 1; null when nobody was laid off."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=Ratio(numerator=LAID_OFF_CLAIMED_JKP, denominator=WORKERS_LAID_OFF),
+    ),
+    Indicator(
+        code="laid_off_reemployed_within_6_months_rate",
+        name_id="Rasio pekerja ter-PHK yang bekerja kembali dalam 6 bulan",
+        name_en="Laid-off workers re-employed within 6 months, rate",
+        definition_id=(
+            "Bagian pekerja yang terkena PHK pada bulan tersebut (menurut kabupaten/kota "
+            "laporan) yang orangnya (person_ref sama), dari tanggal berlakunya PHK sampai 6 "
+            "bulan kalender sesudahnya (keduanya termasuk), memiliki penempatan kerja di "
+            "wilayah mana pun, atau kepesertaan BPJS Ketenagakerjaan yang dimulai pada "
+            "rentang itu dengan pemberi kerja (NIB) lain dari yang melakukan PHK. Rasio 0 "
+            "sampai 1; null bila tidak ada PHK."
+        ),
+        definition_en=(
+            "Share of the workers laid off in the month (by the report's regency) whose "
+            "person (same person_ref) has, from the effective date to 6 calendar months after "
+            "it (both inclusive), a placement in any region, or a BPJS Ketenagakerjaan "
+            "membership started in that window with an employer (NIB) other than the one "
+            "that laid them off. A ratio from 0 to 1; null when nobody was laid off."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=Ratio(numerator=LAID_OFF_REEMPLOYED, denominator=WORKERS_LAID_OFF),
+    ),
+    Indicator(
+        code="beneficiaries_registered_job_seekers_rate",
+        name_id="Rasio penerima manfaat program yang terdaftar sebagai pencari kerja",
+        name_en="Programme beneficiaries registered as job seekers, rate",
+        definition_id=(
+            "Bagian penerima manfaat program perluasan kesempatan kerja yang bergabung pada "
+            "bulan tersebut (menurut kabupaten/kota program) yang orangnya (person_ref sama) "
+            "terdaftar sebagai pencari kerja, di wilayah mana pun, dengan tanggal pendaftaran "
+            "pada atau sebelum tanggal bergabung. Rasio 0 sampai 1; null bila tidak ada yang "
+            "bergabung."
+        ),
+        definition_en=(
+            "Share of the beneficiaries of employment-expansion programmes who joined in the "
+            "month (by the programme's regency) whose person (same person_ref) registered as "
+            "a job seeker, in any region, on or before the joining date. A ratio from 0 to 1; "
+            "null when nobody joined."
+        ),
+        unit="ratio",
+        domain=CROSS_DOMAIN,
+        formula=Ratio(numerator=BENEFICIARIES_REGISTERED, denominator=PROGRAM_BENEFICIARIES),
+    ),
+    Indicator(
         code="reporting_rate",
         name_id="Tingkat pelaporan",
         name_en="Reporting rate",
         definition_id=(
             "Laporan yang diterima dibagi laporan yang diharapkan. Diharapkan: satu laporan per "
             "kabupaten/kota peserta kesepakatan integrasi data di wilayah tersebut, per bulan "
-            "dan per urusan (pasar kerja, pelatihan, pengawasan, jaminan sosial; atau satu "
-            "urusan dengan by=domain). Diterima: kabupaten/kota itu mengirim data urusan "
-            "tersebut yang bertanggal pada bulan itu, atau menutup periode bulan itu. Rasio 0 "
-            "sampai 1; null bila wilayah tidak memuat kabupaten/kota peserta."
+            "dan per urusan (pasar kerja, pelatihan, pengawasan, jaminan sosial, hubungan "
+            "industrial; atau satu urusan dengan by=domain). Diterima: kabupaten/kota itu "
+            "mengirim data urusan tersebut yang bertanggal pada bulan itu, atau menutup periode "
+            "bulan itu. Rasio 0 sampai 1; null bila wilayah tidak memuat kabupaten/kota peserta."
         ),
         definition_en=(
             "Reports received over reports expected. Expected: one report per participating "
             "regency of the area (the regions of the data-integration agreement), month and "
-            "domain (job market, training, inspection, social security; or the one of "
-            "by=domain). Received: the regency sent a record of that domain dated in the "
-            "month, or closed the month. A ratio from 0 to 1; null when the area holds no "
-            "participating regency."
+            "domain (job market, training, inspection, social security, industrial relations; "
+            "or the one of by=domain). Received: the regency sent a record of that domain "
+            "dated in the month, or closed the month. A ratio from 0 to 1; null when the area "
+            "holds no participating regency."
         ),
         unit="ratio",
         domain=CROSS_DOMAIN,

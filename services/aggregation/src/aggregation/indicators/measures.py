@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +26,19 @@ from aggregation.indicators.periods import Period
 from aggregation.projections.tables import (
     accident_victims,
     accidents,
+    agreements,
     claims,
+    disputes,
     enrollments,
     inspection_findings,
     inspections,
     job_seekers,
+    layoff_workers,
+    layoffs,
     memberships,
     placements,
+    program_beneficiaries,
+    unions,
     vacancies,
 )
 
@@ -184,6 +190,50 @@ class MonthEndStock:
         return totals
 
 
+@dataclass(frozen=True, eq=False)
+class MonthEndSum:
+    """The sum of ``summed`` over the rows of ``table`` in force on the month's last day, by
+    the row's regency: ``start_column <= day``, and ``day <= end_column`` (inclusive) when
+    there is an end column and the row has an end. Additive, so areas are summed from their
+    regencies (``areas.rollup``)."""
+
+    key: str
+    table: sa.Table
+    start_column: str
+    summed: str
+    end_column: str | None = None
+
+    async def totals(
+        self, session: AsyncSession, *, areas: AreaMembers, periods: Sequence[Period]
+    ) -> Totals:
+        """Regency sums at each month's last day, summed into each area."""
+        table = self.table
+        months = sa.values(
+            sa.column("first_day", sa.Date), sa.column("last_day", sa.Date), name="months"
+        ).data([(p.start, p.end - timedelta(days=1)) for p in periods])
+        in_force = [table.c[self.start_column] <= months.c.last_day]
+        if self.end_column is not None:
+            end = table.c[self.end_column]
+            in_force.append(sa.or_(end.is_(None), end >= months.c.last_day))
+        stmt = (
+            sa.select(
+                table.c.region_code,
+                months.c.first_day,
+                sa.cast(sa.func.sum(table.c[self.summed]), sa.BigInteger),
+            )
+            .select_from(table.join(months, sa.and_(*in_force)))
+            .group_by(table.c.region_code, months.c.first_day)
+        )
+        regencies = regency_filter(areas)
+        if regencies is not None:
+            stmt = stmt.where(table.c.region_code.in_(regencies))
+        rows = [
+            (region, Period.of(first_day), total)
+            for region, first_day, total in await session.execute(stmt)
+        ]
+        return rollup(rows, areas, periods)
+
+
 # Linked across domains by person_ref.
 
 # A placed worker counts as covered when a membership covers at least one day of
@@ -215,6 +265,46 @@ victim_has_jkk = sa.exists().where(
     memberships.c.programs.contains(["JKK"]),
     memberships.c.started_at <= accidents.c.occurred_at,
     sa.or_(memberships.c.ended_at.is_(None), memberships.c.ended_at > accidents.c.occurred_at),
+)
+
+# What happened next to a laid-off worker, from the layoff's effective date: registered as a
+# job seeker within 3 calendar months, claimed JKP within 6, re-employed within 6 (a placement,
+# or a membership started with another employer). Both ends of each window are inclusive.
+LAYOFF_REGISTRATION_WINDOW_MONTHS = 3
+LAYOFF_FOLLOW_UP_WINDOW_MONTHS = 6
+
+
+def _within(day: sa.ColumnElement[object], start: sa.ColumnElement[object], months: int) -> Any:
+    """``start <= day <= start + months`` calendar months."""
+    end = sa.cast(start + sa.func.make_interval(0, months, type_=sa.Interval), sa.Date)
+    return sa.and_(day >= start, day <= end)
+
+
+worker_registered = sa.exists().where(
+    job_seekers.c.person_ref == layoff_workers.c.person_ref,
+    _within(job_seekers.c.registered_at, layoffs.c.effective_at, LAYOFF_REGISTRATION_WINDOW_MONTHS),
+)
+worker_claimed_jkp = sa.exists().where(
+    claims.c.person_ref == layoff_workers.c.person_ref,
+    claims.c.program == "JKP",
+    _within(claims.c.claimed_at, layoffs.c.effective_at, LAYOFF_FOLLOW_UP_WINDOW_MONTHS),
+)
+worker_reemployed = sa.or_(
+    sa.exists().where(
+        placements.c.person_ref == layoff_workers.c.person_ref,
+        _within(placements.c.placed_at, layoffs.c.effective_at, LAYOFF_FOLLOW_UP_WINDOW_MONTHS),
+    ),
+    sa.exists().where(
+        memberships.c.person_ref == layoff_workers.c.person_ref,
+        memberships.c.employer_nib != layoffs.c.employer_nib,
+        _within(memberships.c.started_at, layoffs.c.effective_at, LAYOFF_FOLLOW_UP_WINDOW_MONTHS),
+    ),
+)
+# A beneficiary of an employment program counts as a registered job seeker when registered
+# (in any region) on or before the day they joined the program.
+beneficiary_registered = sa.exists().where(
+    job_seekers.c.person_ref == program_beneficiaries.c.person_ref,
+    job_seekers.c.registered_at <= program_beneficiaries.c.joined_at,
 )
 
 _completed = enrollments.c.status == "completed"
@@ -287,4 +377,57 @@ CLAIMS_AMOUNT_GRANTED = MonthlyFlow(
     "claimed_at",
     summed="amount_idr",
     where=(claims.c.status.in_(("approved", "paid")),),
+)
+
+# Industrial relations
+LAYOFFS_REPORTED = MonthlyFlow("layoffs.effective", layoffs, "effective_at")
+WORKERS_LAID_OFF = MonthlyFlow("layoffs.workers", layoffs, "effective_at", counted=layoff_workers)
+LAID_OFF_REGISTERED = MonthlyFlow(
+    "layoffs.workers.registered_within_3_months",
+    layoffs,
+    "effective_at",
+    counted=layoff_workers,
+    where=(worker_registered,),
+)
+LAID_OFF_CLAIMED_JKP = MonthlyFlow(
+    "layoffs.workers.jkp_claim_within_6_months",
+    layoffs,
+    "effective_at",
+    counted=layoff_workers,
+    where=(worker_claimed_jkp,),
+)
+LAID_OFF_REEMPLOYED = MonthlyFlow(
+    "layoffs.workers.reemployed_within_6_months",
+    layoffs,
+    "effective_at",
+    counted=layoff_workers,
+    where=(worker_reemployed,),
+)
+DISPUTES_REGISTERED = MonthlyFlow("disputes.registered", disputes, "registered_at")
+_settled = disputes.c.status.in_(("settled", "decided"))
+DISPUTES_SETTLED = MonthlyFlow("disputes.settled", disputes, "settled_at", where=(_settled,))
+DISPUTES_SETTLED_JOINT = MonthlyFlow(
+    "disputes.settled.joint_agreement",
+    disputes,
+    "settled_at",
+    where=(_settled, disputes.c.settlement == "joint_agreement"),
+)
+AGREEMENT_WORKERS = MonthEndSum(
+    "agreements.workers_covered",
+    agreements,
+    "valid_from",
+    summed="workers_covered",
+    end_column="valid_until",
+)
+UNION_MEMBERS = MonthEndSum("unions.members", unions, "registered_at", summed="members")
+
+# Employment-expansion programs
+PROGRAM_BENEFICIARIES = MonthlyFlow(
+    "program_beneficiaries.joined", program_beneficiaries, "joined_at"
+)
+BENEFICIARIES_REGISTERED = MonthlyFlow(
+    "program_beneficiaries.joined.registered_job_seeker",
+    program_beneficiaries,
+    "joined_at",
+    where=(beneficiary_registered,),
 )

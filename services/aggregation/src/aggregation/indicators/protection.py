@@ -29,7 +29,14 @@ from shared.auth import Principal
 from shared.regions import NATIONAL, RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.cube.cells import DistinctPersons, Flow, grouping_name, groupings
+from aggregation.cube.cells import (
+    CubeMeasure,
+    DistinctPersons,
+    Flow,
+    Stock,
+    grouping_name,
+    groupings,
+)
 from aggregation.cube.measures import cube_measure
 from aggregation.indicators.disclosure import Dims, Table, hierarchy_table, suppress
 from aggregation.indicators.periods import Span
@@ -105,7 +112,7 @@ async def _all_cells(
         c.grouping.in_(list(groupings)),
         c.month < months[-1].end,
     )
-    if not isinstance(cube_measure(key), DistinctPersons):
+    if not isinstance(cube_measure(key), Stock):
         stmt = stmt.where(c.month >= months[0].start)
     out: CellRows = defaultdict(dict)
     for grouping, area, dims, month, value in await session.execute(stmt):
@@ -115,7 +122,7 @@ async def _all_cells(
 
 
 def _span_values(
-    measure: Flow | DistinctPersons, cells: CellRows, span: Span, regions: RegionRegistry
+    measure: CubeMeasure, cells: CellRows, span: Span, regions: RegionRegistry
 ) -> dict[tuple[str, Dims], int]:
     """The measure's count per (area, dims) over ``span``: for a flow, regencies summed over
     the months and rolled up into provinces and the nation; for a stock, each stored area at
@@ -126,7 +133,7 @@ def _span_values(
     for (grouping, area, dims), by_month in cells.items():
         names = grouping.split(",") if grouping else []
         key = (area, _canonical(zip(names, dims, strict=True)))
-        if isinstance(measure, DistinctPersons):
+        if isinstance(measure, Stock):
             values[key] += sum(v for month, v in by_month.items() if month <= last)
             continue
         count = sum(v for month, v in by_month.items() if month in wanted)
@@ -140,7 +147,7 @@ def _span_values(
 
 
 def _pattern(
-    measure: Flow | DistinctPersons, values: Mapping[tuple[str, Dims], int], k: int
+    measure: CubeMeasure, values: Mapping[tuple[str, Dims], int], k: int
 ) -> frozenset[tuple[str, Dims]]:
     if isinstance(measure, Flow):
         return _area_keys(suppress(hierarchy_table(values), k=k))

@@ -12,7 +12,7 @@ from shared.auth import Principal
 from shared.regions import PILOT_REGIONS, RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.cube.cells import DIMENSIONS, DistinctPersons, grouping_name
+from aggregation.cube.cells import DIMENSIONS, Stock, grouping_name
 from aggregation.cube.measures import SOURCE_DOMAINS, cube_measure
 from aggregation.cube.read import CubeTotals, Dims, read_totals
 from aggregation.indicators.areas import Number, area_regencies
@@ -211,7 +211,7 @@ def _part(
 
     def value(measure: Measure) -> Number:
         cells = totals[measure.key]
-        if isinstance(cube_measure(measure.key), DistinctPersons):
+        if isinstance(cube_measure(measure.key), Stock):
             return cells.get((area, span.last, dims), 0)
         return sum(cells.get((area, month, dims), 0) for month in span.months)
 

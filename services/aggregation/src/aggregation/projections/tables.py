@@ -28,7 +28,17 @@ def _link(name: str) -> sa.Column[bool]:
     return sa.Column(name, sa.Boolean, nullable=False, server_default=sa.false())
 
 
-LINK_COLUMNS = frozenset({"covered_within_30_days", "placed_within_6_months", "has_jkk"})
+LINK_COLUMNS = frozenset(
+    {
+        "covered_within_30_days",
+        "placed_within_6_months",
+        "has_jkk",
+        "registered_within_3_months",
+        "jkp_claim_within_6_months",
+        "reemployed_within_6_months",
+        "registered_job_seeker",
+    }
+)
 """Columns the aggregation keeps itself (``cube.links``): no snapshot carries them."""
 
 
@@ -54,6 +64,7 @@ job_seekers = sa.Table(
     _updated_at(),
     sa.Index("ix_job_seekers_region_registered", "region_code", "registered_at"),
     sa.Index("ix_job_seekers_registered", "registered_at"),
+    sa.Index("ix_job_seekers_person_registered", "person_ref", "registered_at"),
 )
 
 vacancies = sa.Table(
@@ -250,6 +261,126 @@ claims = sa.Table(
     _updated_at(),
     sa.Index("ix_claims_region_claimed", "region_code", "claimed_at"),
     sa.Index("ix_claims_claimed", "claimed_at"),
+    sa.Index("ix_claims_person_claimed", "person_ref", "claimed_at"),
+)
+
+# Industrial relations (hubungan industrial).
+
+# A layoff report (laporan PHK); its workers are child rows.
+layoffs = sa.Table(
+    "layoffs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("employer_nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("reported_at", sa.Date, nullable=False),
+    sa.Column("effective_at", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    _updated_at(),
+    sa.Index("ix_layoffs_region_effective", "region_code", "effective_at"),
+    sa.Index("ix_layoffs_effective", "effective_at"),
+)
+
+# One row per worker of the layoff's current snapshot, in the snapshot's order, with what
+# happened to the person next (``cube.links``).
+layoff_workers = sa.Table(
+    "layoff_workers",
+    metadata,
+    sa.Column(
+        "layoff_id", sa.Uuid, sa.ForeignKey("layoffs.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+    _link("registered_within_3_months"),
+    _link("jkp_claim_within_6_months"),
+    _link("reemployed_within_6_months"),
+    sa.Index("ix_layoff_workers_person", "person_ref"),
+)
+
+disputes = sa.Table(
+    "disputes",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("employer_nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("registered_at", sa.Date, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("settled_at", sa.Date),
+    sa.Column("settlement", sa.Text),
+    sa.Column("workers_involved", sa.Integer, nullable=False),
+    _updated_at(),
+    sa.Index("ix_disputes_region_registered", "region_code", "registered_at"),
+    sa.Index("ix_disputes_registered", "registered_at"),
+)
+
+# A registered collective agreement (PKB) or company regulation (PP), valid from
+# ``valid_from`` to ``valid_until``, both inclusive.
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("employer_nib", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("registered_at", sa.Date, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("workers_covered", sa.Integer, nullable=False),
+    _updated_at(),
+    sa.Index("ix_agreements_region_valid", "region_code", "valid_from"),
+)
+
+unions = sa.Table(
+    "unions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("registered_at", sa.Date, nullable=False),
+    sa.Column("members", sa.Integer, nullable=False),
+    _updated_at(),
+    sa.Index("ix_unions_region_registered", "region_code", "registered_at"),
+)
+
+# Employment-expansion programs (perluasan kesempatan kerja) of the job-market service.
+employment_programs = sa.Table(
+    "employment_programs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("budget_idr", sa.BigInteger, nullable=False),
+    _updated_at(),
+    sa.Index("ix_employment_programs_region_start", "region_code", "start_date"),
+)
+
+program_beneficiaries = sa.Table(
+    "program_beneficiaries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("program_id", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("program_kind", sa.Text, nullable=False),
+    sa.Column("person_ref", sa.Text, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+    sa.Column("joined_at", sa.Date, nullable=False),
+    _link("registered_job_seeker"),
+    _updated_at(),
+    sa.Index("ix_program_beneficiaries_region_joined", "region_code", "joined_at"),
+    sa.Index("ix_program_beneficiaries_joined", "joined_at"),
+    sa.Index("ix_program_beneficiaries_person", "person_ref"),
 )
 
 inbox = inbox_table(metadata)
@@ -268,6 +399,13 @@ PROJECTIONS: tuple[sa.Table, ...] = (
     accident_victims,
     memberships,
     claims,
+    layoffs,
+    layoff_workers,
+    disputes,
+    agreements,
+    unions,
+    employment_programs,
+    program_beneficiaries,
 )
 
 # Records their senders withdrew, with the withdrawal's revision: the entity's projection row

@@ -22,6 +22,8 @@ from sqlmodel import Field, SQLModel
 from inspection.db import Base
 
 Outcome = Literal["recovered", "disability", "death"]
+MAX_VICTIMS = 1000
+"""The most victims one accident report names."""
 Sex = Literal["M", "F"]
 
 
@@ -66,7 +68,7 @@ class AccidentCreate(AccidentBase):
 
     model_config = STRICT_INPUT
 
-    victims: list[VictimCreate] = Field(min_length=1, max_length=1000)
+    victims: list[VictimCreate] = Field(min_length=1, max_length=MAX_VICTIMS)
 
     @field_validator("occurred_at")
     @classmethod

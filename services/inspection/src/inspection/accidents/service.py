@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +12,7 @@ from shared.auth import Principal
 from shared.events.inspection import AccidentReportedV1, AccidentUpdatedV1, AccidentVictim
 from shared.listing import Listing
 from shared.outbox import enqueue
+from shared.persons import checked_people, listed_people, people_of, replace_people
 from shared.records import (
     Change,
     Page,
@@ -29,6 +28,7 @@ from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspection.accidents.models import (
+    MAX_VICTIMS,
     Accident,
     AccidentCreate,
     AccidentPublic,
@@ -54,7 +54,7 @@ async def check_accident(rules: Rules) -> AccidentChecks | None:
     """The regency, the company (among the caller's regions) and every victim's NIK."""
     region = rules.region()
     company = await check_company(rules, region=region)
-    victims = _checked_victims(rules)
+    victims = checked_people(rules, "victims", limit=MAX_VICTIMS)
     if region is None or company is None or victims is None:
         return None
     return AccidentChecks(region=region, company=company, victims=victims)
@@ -64,10 +64,7 @@ async def upsert_accident(
     session: AsyncSession, *, principal: Principal, data: AccidentCreate, checks: AccidentChecks
 ) -> WriteResult:
     """Report or correct an accident and its victims; rows and event (the caller commits)."""
-    victims = [
-        victim | {"full_name": sent.full_name, "birth_date": sent.birth_date, "sex": sent.sex}
-        for victim, sent in zip(checks.victims, data.victims, strict=True)
-    ]
+    victims = listed_people(checks.victims, data.victims)
     values = data.model_dump(exclude={"external_id", "victims"})
     values.update(
         region_code=checks.region,
@@ -77,7 +74,9 @@ async def upsert_accident(
     row, change = await upsert_record(
         session, Accident, principal=principal, external_id=data.external_id, values=values
     )
-    if await _replace_victims(session, accident_id=row.id, victims=victims):
+    if await replace_people(
+        session, Victim, parent="accident_id", parent_id=row.id, people=victims
+    ):
         if change is Change.UNCHANGED:
             # Only the victims changed: still a new revision of the accident.
             row.revision += 1
@@ -104,68 +103,6 @@ async def upsert_accident(
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 
-def _checked_victims(rules: Rules) -> list[dict[str, Any]] | None:
-    """Position, NIK and ``person_ref`` of each victim; each bad NIK named (``victims.1.nik``)."""
-    sent = rules.raw("victims")
-    if not isinstance(sent, list):
-        return None
-    checked: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    for index in range(len(sent)):
-        field = f"victims.{index}.nik"
-        person = rules.person(field)
-        if person is None:
-            continue
-        if person.nik in seen:
-            rules.add(field, f"the same person is already victims.{seen[person.nik]}")
-            continue
-        seen[person.nik] = index
-        checked.append({"position": index, "nik": person.nik, "person_ref": person.person_ref})
-    return checked if len(checked) == len(sent) else None
-
-
-_VICTIM_COLUMNS = ("position", "nik", "full_name", "birth_date", "sex", "person_ref")
-
-
-async def _replace_victims(
-    session: AsyncSession, *, accident_id: uuid.UUID, victims: list[dict[str, Any]]
-) -> bool:
-    """Store ``victims`` as the accident's victims; False when they were already so."""
-    columns = sa.inspect(Victim).columns
-    stored = await session.scalars(
-        sa.select(Victim).where(columns.accident_id == accident_id).order_by(columns.position)
-    )
-    current = [{name: getattr(v, name) for name in _VICTIM_COLUMNS} for v in stored]
-    if current == victims:
-        return False
-    await session.execute(sa.delete(Victim).where(columns.accident_id == accident_id))
-    await session.execute(
-        sa.insert(Victim), [{"accident_id": accident_id, **victim} for victim in victims]
-    )
-    return True
-
-
-async def _victims_of(
-    session: AsyncSession, accident_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[VictimPublic]]:
-    columns = sa.inspect(Victim).columns
-    rows = await session.scalars(
-        sa.select(Victim)
-        .where(columns.accident_id.in_(accident_ids))
-        .order_by(columns.accident_id, columns.position)
-    )
-    found: dict[uuid.UUID, list[VictimPublic]] = defaultdict(list)
-    for v in rows:
-        found[v.accident_id].append(
-            VictimPublic(
-                full_name=v.full_name,
-                birth_date=v.birth_date,
-                sex=v.sex,
-            )
-        )
-    return found
-
-
 async def get_accident(
     session: AsyncSession, *, principal: Principal, accident_id: uuid.UUID
 ) -> AccidentPublic | None:
@@ -173,7 +110,9 @@ async def get_accident(
     row = await get_visible(session, Accident, principal=principal, record_id=accident_id)
     if row is None:
         return None
-    victims = await _victims_of(session, [row.id])
+    victims = await people_of(
+        session, Victim, VictimPublic, parent="accident_id", parent_ids=[row.id]
+    )
     return AccidentPublic.model_validate(row, update={"victims": victims[row.id]})
 
 
@@ -207,6 +146,8 @@ async def list_accidents(
         session, Accident, listing=listing, where=where, principal=principal
     )
     # The victims of the whole page in one query, not one per accident.
-    victims = await _victims_of(session, [r.id for r in rows])
+    victims = await people_of(
+        session, Victim, VictimPublic, parent="accident_id", parent_ids=[r.id for r in rows]
+    )
     items = [AccidentPublic.model_validate(r, update={"victims": victims[r.id]}) for r in rows]
     return Page(items=items, limit=listing.limit, next=link, total=total)

@@ -1,0 +1,1 @@
+"""Registered collective agreements (PKB) and company regulations (PP)."""

@@ -1,0 +1,1 @@
+"""Industrial-relations disputes (perselisihan hubungan industrial)."""

@@ -1,0 +1,1 @@
+"""Layoff reports (laporan PHK) and the workers they name."""

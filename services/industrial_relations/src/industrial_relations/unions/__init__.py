@@ -1,0 +1,1 @@
+"""Trade unions (serikat pekerja/serikat buruh)."""
