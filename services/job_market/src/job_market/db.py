@@ -19,8 +19,9 @@ class Base(SQLModel, registry=registry()):
 metadata = Base.metadata
 outbox = outbox_table(metadata)
 imports = import_tables(metadata)
-# Reads of these are audited: a job seeker names a person, a placement links to one.
-audit_log = audit_table(metadata, personal=("job_seekers", "placements"))
+# Reads of these are audited: a job seeker and a program beneficiary name a person, a
+# placement links to one.
+audit_log = audit_table(metadata, personal=("job_seekers", "placements", "program_beneficiaries"))
 # The months each region closed (or reopened) for this domain.
 reporting = ReportingPeriods(
     table=reporting_periods_table(metadata), event=ReportingPeriodUpdatedV1, domain="job_market"

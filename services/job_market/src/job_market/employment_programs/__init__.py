@@ -1,0 +1,1 @@
+"""Employment-expansion programs (perluasan kesempatan kerja) a region runs."""

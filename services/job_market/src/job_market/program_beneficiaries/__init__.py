@@ -1,0 +1,1 @@
+"""The people taking part in an employment-expansion program."""
