@@ -22,11 +22,17 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from industrial_relations.agreements.models import AgreementCreate
+from industrial_relations.disputes.models import DisputeCreate
+from industrial_relations.layoffs.models import LayoffCreate
+from industrial_relations.unions.models import UnionCreate
 from inspection.accidents.models import AccidentCreate
 from inspection.companies.models import CompanyCreate
 from inspection.inspections.models import InspectionCreate
+from job_market.employment_programs.models import EmploymentProgramCreate
 from job_market.job_seekers.models import JobSeekerCreate
 from job_market.placements.models import PlacementCreate
+from job_market.program_beneficiaries.models import BeneficiaryCreate
 from job_market.vacancies.models import VacancyCreate
 from pydantic import BaseModel
 from shared.identifiers import check_nik
@@ -64,6 +70,12 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "enrollments": EnrollmentCreate,
     "memberships": MembershipCreate,
     "claims": ClaimCreate,
+    "employment_programs": EmploymentProgramCreate,
+    "program_beneficiaries": BeneficiaryCreate,
+    "layoffs": LayoffCreate,
+    "disputes": DisputeCreate,
+    "agreements": AgreementCreate,
+    "unions": UnionCreate,
 }
 DATE_FIELDS = {
     "job_seekers": "registered_at",
@@ -133,6 +145,9 @@ def test_references_point_at_records_of_the_same_client(demo: DemoData) -> None:
     companies = {w.key for w in demo.records["companies"]}
     for w in demo.records["enrollments"]:
         assert (w.client_id, w.body["program_external_id"]) in programs
+    employment_programs = keys("employment_programs")
+    for w in demo.records["program_beneficiaries"]:
+        assert (w.client_id, w.body["program_external_id"]) in employment_programs
     for w in demo.records["placements"]:
         if w.body["vacancy_external_id"] is not None:
             assert (w.client_id, w.body["vacancy_external_id"]) in vacancies
@@ -280,6 +295,43 @@ def test_some_accident_victims_have_no_jkk_cover(demo: DemoData) -> None:
     assert 0.3 * len(victims) <= with_jkk <= 0.85 * len(victims)
     claimed = {c["membership_external_id"] for c in bodies(demo, "claims") if c["program"] == "JKK"}
     assert claimed, "covered victims claim JKK"
+
+
+def test_laid_off_workers_go_on_to_register_claim_jkp_and_find_work(demo: DemoData) -> None:
+    laid_off = {
+        w["nik"]: date.fromisoformat(b["effective_at"])
+        for b in bodies(demo, "layoffs")
+        for w in b["workers"]
+    }
+    assert len(laid_off) >= 100
+    registered = {
+        b["nik"]
+        for b in bodies(demo, "job_seekers")
+        if b["nik"] in laid_off
+        and laid_off[b["nik"]] <= day(b["registered_at"]) <= laid_off[b["nik"]] + timedelta(92)
+    }
+    placed = {b["nik"] for b in bodies(demo, "placements")} & registered
+    memberships = {b["external_id"]: b for b in bodies(demo, "memberships")}
+    jkp = {
+        memberships[c["membership_external_id"]]["nik"]
+        for c in bodies(demo, "claims")
+        if c["program"] == "JKP"
+    } & laid_off.keys()
+    # Some of each, none of them all (the linked rates are neither 0 nor 1).
+    for group in (registered, placed, jkp):
+        assert 0.05 * len(laid_off) < len(group) < 0.9 * len(laid_off)
+    # Every laid-off worker had a membership with the employer, ended on the effective day.
+    ended = {(b["nik"], b["employer_nib"], b["ended_at"]) for b in bodies(demo, "memberships")}
+    for b in bodies(demo, "layoffs"):
+        for w in b["workers"]:
+            assert (w["nik"], b["employer_nib"], b["effective_at"]) in ended
+
+
+def test_program_beneficiaries_are_partly_registered_job_seekers(demo: DemoData) -> None:
+    seekers = {b["nik"] for b in bodies(demo, "job_seekers")}
+    beneficiaries = [b["nik"] for b in bodies(demo, "program_beneficiaries")]
+    share = sum(nik in seekers for nik in beneficiaries) / len(beneficiaries)
+    assert 0.2 < share < 0.8
 
 
 def test_some_people_appear_in_several_domains(demo: DemoData) -> None:

@@ -96,8 +96,21 @@ ENTITIES: dict[str, str] = {
     "accidents": "/api/v1/inspection/accidents",
     "memberships": "/api/v1/social-security/memberships",
     "claims": "/api/v1/social-security/claims",
+    "employment_programs": "/api/v1/job-market/employment-programs",
+    "program_beneficiaries": "/api/v1/job-market/program-beneficiaries",
+    "layoffs": "/api/v1/industrial-relations/layoffs",
+    "disputes": "/api/v1/industrial-relations/disputes",
+    "agreements": "/api/v1/industrial-relations/agreements",
+    "unions": "/api/v1/industrial-relations/unions",
 }
-PERSONAL = ("job_seekers", "enrollments", "accidents", "memberships")
+PERSONAL = (
+    "job_seekers",
+    "enrollments",
+    "accidents",
+    "memberships",
+    "program_beneficiaries",
+    "layoffs",
+)
 
 # Which service database answers which public path prefix.
 SERVICE_OF_PREFIX: dict[str, str] = {
@@ -613,6 +626,71 @@ class Factory:
             "amount_idr": 2_500_000,
         }
 
+    def employment_program(self, *, region: str) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id("PK"),
+            "region_code": region,
+            "kind": "labour_intensive",
+            "name": "Padat Karya Uji Keamanan",
+            "start_date": "2025-07-01",
+            "end_date": "2025-08-15",
+            "budget_idr": 450_000_000,
+        }
+
+    def beneficiary(self, person: Person, *, program_external_id: str) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id("PB"),
+            "program_external_id": program_external_id,
+            **person.fields(),
+            "joined_at": "2025-07-01",
+        }
+
+    def layoff(self, *, nib: str, region: str, workers: Sequence[Person] = ()) -> dict[str, Any]:
+        workers = list(workers) or [self.person(region)]
+        return {
+            "external_id": self.external_id("PHK"),
+            "employer_nib": nib,
+            "region_code": region,
+            "reported_at": "2025-08-04",
+            "effective_at": "2025-08-29",
+            "reason": "efficiency",
+            "workers": [w.fields() for w in workers],
+        }
+
+    def dispute(self, *, nib: str, region: str) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id("PHI"),
+            "employer_nib": nib,
+            "region_code": region,
+            "registered_at": "2025-08-11",
+            "type": "termination",
+            "stage": "mediation",
+            "status": "open",
+            "workers_involved": 12,
+        }
+
+    def agreement(self, *, nib: str, region: str) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id("PKB"),
+            "employer_nib": nib,
+            "region_code": region,
+            "kind": "pkb",
+            "registered_at": "2025-01-20",
+            "valid_from": "2025-02-01",
+            "valid_until": "2027-01-31",
+            "workers_covered": 205,
+        }
+
+    def union(self, *, nib: str, region: str) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id("SP"),
+            "name": "PUK Serikat Pekerja Uji Keamanan",
+            "region_code": region,
+            "registered_at": "2024-03-04",
+            "members": 140,
+            "employer_nib": nib,
+        }
+
 
 @pytest.fixture(scope="session")
 def factory(sent: Sent) -> Factory:
@@ -628,7 +706,8 @@ class Dossier:
     region: str
     nib: str
     person: Person
-    """The registered job seeker (also placed, enrolled, covered and an accident victim)."""
+    """The registered job seeker (also placed, enrolled, covered, an accident victim, a program
+    beneficiary and laid off)."""
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
 
@@ -669,6 +748,14 @@ def dossier(gateway: httpx.AsyncClient, tokens: Tokens, factory: Factory) -> See
             bodies["claims"] = factory.claim(
                 membership_external_id=bodies["memberships"]["external_id"]
             )
+            bodies["employment_programs"] = factory.employment_program(region=region)
+            bodies["program_beneficiaries"] = factory.beneficiary(
+                person, program_external_id=bodies["employment_programs"]["external_id"]
+            )
+            bodies["layoffs"] = factory.layoff(nib=nib, region=region, workers=[person])
+            bodies["disputes"] = factory.dispute(nib=nib, region=region)
+            bodies["agreements"] = factory.agreement(nib=nib, region=region)
+            bodies["unions"] = factory.union(nib=nib, region=region)
             headers = await tokens.headers(client_id)
             for entity, body in bodies.items():
                 response = await gateway.post(ENTITIES[entity], json=body, headers=headers)
@@ -1364,6 +1451,15 @@ async def valid_body(factory: Factory, dossier: Seed, openapi: OpenApi) -> Bodie
         ENTITIES["claims"]: lambda: factory.claim(
             membership_external_id=record.bodies["memberships"]["external_id"]
         ),
+        ENTITIES["employment_programs"]: lambda: factory.employment_program(region=region),
+        ENTITIES["program_beneficiaries"]: lambda: factory.beneficiary(
+            factory.person(region),
+            program_external_id=record.bodies["employment_programs"]["external_id"],
+        ),
+        ENTITIES["layoffs"]: lambda: factory.layoff(nib=nib, region=region),
+        ENTITIES["disputes"]: lambda: factory.dispute(nib=nib, region=region),
+        ENTITIES["agreements"]: lambda: factory.agreement(nib=nib, region=region),
+        ENTITIES["unions"]: lambda: factory.union(nib=nib, region=region),
     }
     for entity in PERSONAL:
         # A search by a NIK: the seeded person's, or a fresh one (an empty page).

@@ -71,6 +71,14 @@ def _personal_body(entity: str, factory: Any, me: Any) -> tuple[dict[str, Any], 
         body = factory.enrollment(person, program_external_id=me.bodies["programs"]["external_id"])
     elif entity == "memberships":
         body = factory.membership(person, region=me.region, nib=me.nib)
+    elif entity == "program_beneficiaries":
+        program = me.bodies["employment_programs"]["external_id"]
+        body = factory.beneficiary(person, program_external_id=program)
+    elif entity == "layoffs":
+        body = factory.layoff(
+            nib=me.nib, region=me.region, workers=[person, factory.person(me.region)]
+        )
+        return body, [w["nik"] for w in body["workers"]]
     else:
         body = factory.accident(
             nib=me.nib, region=me.region, victims=[person, factory.person(me.region)]
@@ -109,9 +117,10 @@ async def test_answers_about_people_carry_no_nik_digits(
     # client may not write, a malformed field beside the NIK.
     wrong = sec.set_path
     disagreeing = {**body, "external_id": factory.external_id("ERR")}
-    if entity == "accidents":
-        disagreeing["victims"] = [dict(v) for v in body["victims"]]
-        wrong(disagreeing, ("victims", 0, "birth_date"), "1960-01-01")
+    listed = {"accidents": "victims", "layoffs": "workers"}.get(entity)
+    if listed is not None:
+        disagreeing[listed] = [dict(v) for v in body[listed]]
+        wrong(disagreeing, (listed, 0, "birth_date"), "1960-01-01")
     else:
         disagreeing["birth_date"] = "1960-01-01"
     answers["422 disagreeing birth date"] = await gateway.post(

@@ -27,6 +27,13 @@ ENTITY_ROUTES = [
     "/api/v1/inspection/accidents",
     "/api/v1/social-security/memberships",
     "/api/v1/social-security/claims",
+    # Issue 10: employment-expansion programs, and the industrial-relations domain.
+    "/api/v1/job-market/employment-programs",
+    "/api/v1/job-market/program-beneficiaries",
+    "/api/v1/industrial-relations/layoffs",
+    "/api/v1/industrial-relations/disputes",
+    "/api/v1/industrial-relations/agreements",
+    "/api/v1/industrial-relations/unions",
 ]
 INVENTORY: set[tuple[str, str]] = {
     ("post", "/oauth/token"),

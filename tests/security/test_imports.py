@@ -29,6 +29,7 @@ WAIT = {"Prefer": "wait=60"}
 REFERENCES = {
     "enrollments": ("program_external_id", "programs"),
     "claims": ("membership_external_id", "memberships"),
+    "program_beneficiaries": ("program_external_id", "employment_programs"),
 }
 
 
@@ -88,8 +89,8 @@ async def test_rows_outside_the_clients_regions_are_conflicts(
         where = "region_code"
         foreign = {**valid_body(write), where: sec.BANDUNG}
     else:
-        # Enrolments and claims take their region from what they reference: Bandung's
-        # program, Bandung's membership.
+        # Enrolments, claims and program beneficiaries take their region from what they
+        # reference: Bandung's program, Bandung's membership.
         where, referenced = REFERENCES[entity]
         theirs = await dossier(STRANGER)
         foreign = {**valid_body(write), where: theirs.bodies[referenced]["external_id"]}

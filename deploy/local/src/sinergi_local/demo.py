@@ -274,6 +274,12 @@ NORMS = (
 DESTINATIONS = (("MY", 30), ("TW", 25), ("HK", 20), ("KR", 10), ("JP", 7), ("SA", 8))
 JKM_DEATH_BENEFIT_IDR = 42_000_000  # santunan kematian JKM (PP 82/2019)
 JKP_WAGE_CAP_IDR = 5_000_000  # PP 6/2025: JKP pays 60 % of wage up to this cap, 6 months
+FEDERATIONS = ("KSPSI", "KSPI", "KSBSI", "FSPMI", "KSPN", "FSP KEP", None)
+PROGRAM_NAMES = {
+    "labour_intensive": "Padat Karya Infrastruktur",
+    "self_employment": "Tenaga Kerja Mandiri",
+    "other": "Perluasan Kesempatan Kerja",
+}
 
 
 # ----------------------------------------------------------------------------- records
@@ -297,6 +303,16 @@ ENTITIES: tuple[Entity, ...] = (
     Entity("enrollments", "training enrolments", "/api/v1/training/enrollments"),
     Entity("memberships", "social-security memberships", "/api/v1/social-security/memberships"),
     Entity("claims", "social-security claims", "/api/v1/social-security/claims"),
+    Entity("employment_programs", "employment programs", "/api/v1/job-market/employment-programs"),
+    Entity(
+        "program_beneficiaries",
+        "program beneficiaries",
+        "/api/v1/job-market/program-beneficiaries",
+    ),
+    Entity("layoffs", "layoff reports", "/api/v1/industrial-relations/layoffs"),
+    Entity("disputes", "industrial disputes", "/api/v1/industrial-relations/disputes"),
+    Entity("agreements", "PKB and PP registrations", "/api/v1/industrial-relations/agreements"),
+    Entity("unions", "trade unions", "/api/v1/industrial-relations/unions"),
 )
 ENTITY = {e.key: e for e in ENTITIES}
 # Each chain is loaded in order (a placement needs its job seeker, a claim its membership);
@@ -306,6 +322,8 @@ CHAINS: tuple[tuple[str, ...], ...] = (
     ("companies", "inspections", "accidents"),
     ("programs", "enrollments"),
     ("memberships", "claims"),
+    ("employment_programs", "program_beneficiaries"),
+    ("layoffs", "disputes", "agreements", "unions"),
 )
 
 
@@ -507,7 +525,11 @@ class _Generator:
             self._training(region.code)
             self._vacancies(region.code)
             self._job_seekers(region.code)
+            self._layoffs(region.code)
+            self._industrial_relations(region.code)
         self._register_and_place()
+        for region in PILOT_REGIONS:
+            self._employment_programs(region.code)
         for region in PILOT_REGIONS:
             self._inspections(region.code)
             self._accidents(region.code)
@@ -719,6 +741,166 @@ class _Generator:
         if "JKP" in membership.programs and self.chance(0.5):
             benefit = round(0.6 * min(membership.wage, JKP_WAGE_CAP_IDR)) * 6
             self.claim(membership, "JKP", ended + timedelta(days=self.rng.randint(7, 45)), benefit)
+
+    # ------------------------------------------------------------------ industrial relations
+    def _layoffs(self, region: str) -> None:
+        """Layoff reports of the region's employers, and what their workers do next: some
+        register as job seekers (and some of those are placed), some claim JKP, some start
+        with another employer."""
+        client = self.regional_client(region)
+        for _ in range(self.count(1 + 2.5 * PROFILES[region].population_m)):
+            company = self.employer(region)
+            effective = self.day_in(self.rng.randrange(MONTHS))
+            reported = effective - timedelta(days=self.rng.randint(0, 30))
+            reported = max(reported, self.window.start)
+            size = min(400, max(1, round(self.rng.lognormvariate(math.log(8), 0.9))))
+            reason = self.weighted(
+                (("efficiency", 45), ("closure", 12), ("contract_end", 20), ("bankruptcy", 4),
+                 ("force_majeure", 3), ("misconduct", 8), ("other", 8))
+            )  # fmt: skip
+            workers: list[Person] = []
+            severance = 0
+            for _ in range(size):
+                person = self.person(region, youngest=20, oldest=55, mode=34)
+                started = effective - timedelta(days=self.rng.randint(200, 9 * 365))
+                membership = self.membership(
+                    person, company, started_at=started, ended_at=effective
+                )
+                workers.append(person)
+                years = (effective - started).days // 365
+                severance += membership.wage * min(9, years + 1)
+                self._after_layoff(person, region, company, membership, effective)
+            body: dict[str, Any] = {
+                "external_id": self.external_id("PHK", region),
+                "employer_nib": company.nib,
+                "region_code": region,
+                "reported_at": reported.isoformat(),
+                "effective_at": effective.isoformat(),
+                "reason": reason,
+                "workers": [w.identity() for w in workers],
+                "severance_total_idr": None if reason == "misconduct" else severance,
+            }
+            self.add("layoffs", client, body)
+
+    def _after_layoff(
+        self, person: Person, region: str, company: Company, membership: Membership, day: date
+    ) -> None:
+        if self.chance(0.45):
+            registered = day + timedelta(days=self.rng.randint(3, 100))
+            if registered <= self.window.end:
+                self.registrations.append(Registration(person, region, registered, 0.35))
+        if "JKP" in membership.programs and self.chance(0.6):
+            benefit = round(0.6 * min(membership.wage, JKP_WAGE_CAP_IDR)) * 6
+            self.claim(membership, "JKP", day + timedelta(days=self.rng.randint(7, 60)), benefit)
+        if self.chance(0.15):
+            started = day + timedelta(days=self.rng.randint(20, 170))
+            others = [c for c in self.companies[region] if c.nib != company.nib]
+            if others and started <= self.window.end:
+                self.membership(person, self.rng.choice(others), started_at=started)
+
+    def _industrial_relations(self, region: str) -> None:
+        """Disputes over the year; the PKB/PP registrations and unions of larger employers."""
+        client = self.regional_client(region)
+        for _ in range(self.count(2 + 5 * PROFILES[region].population_m)):
+            company = self.employer(region)
+            month = self.rng.randrange(MONTHS)
+            registered = self.day_in(month)
+            body: dict[str, Any] = {
+                "external_id": self.external_id("PHI", region),
+                "employer_nib": company.nib,
+                "region_code": region,
+                "registered_at": registered.isoformat(),
+                "type": self.weighted(
+                    (("rights", 40), ("termination", 45), ("interests", 12), ("inter_union", 3))
+                ),
+                "workers_involved": min(company.workers, self.rng.randint(1, 60)),
+            }
+            settled = registered + timedelta(days=self.rng.randint(10, 120))
+            if settled > self.window.end or self.chance(0.2):
+                body |= {"stage": self.weighted((("bipartite", 40), ("mediation", 60))),
+                         "status": "open"}  # fmt: skip
+            elif self.chance(0.1):
+                body |= {"stage": "mediation", "status": "recommendation_issued"}
+            elif self.chance(0.12):
+                body |= {"stage": "court", "status": "decided", "settled_at": settled.isoformat(),
+                         "settlement": "court_decision"}  # fmt: skip
+            else:
+                bipartite = self.chance(0.5)
+                body |= {
+                    "stage": "bipartite" if bipartite else "mediation",
+                    "status": "settled",
+                    "settled_at": settled.isoformat(),
+                    "settlement": "joint_agreement"
+                    if bipartite or self.chance(0.7)
+                    else "recommendation",
+                }
+            self.add("disputes", client, body)
+        for company in self.companies[region]:
+            if company.workers >= 10 and self.chance(0.5):
+                kind = "pkb" if company.workers >= 100 and self.chance(0.6) else "pp"
+                registered = self.window.end - timedelta(days=self.rng.randint(0, 700))
+                start = registered + timedelta(days=self.rng.randint(1, 30))
+                until = start.replace(year=start.year + 2) - timedelta(days=1)
+                self.add("agreements", client, {
+                    "external_id": self.external_id(kind.upper(), region),
+                    "employer_nib": company.nib,
+                    "region_code": region,
+                    "kind": kind,
+                    "registered_at": registered.isoformat(),
+                    "valid_from": start.isoformat(),
+                    "valid_until": until.isoformat(),
+                    "workers_covered": company.workers,
+                })  # fmt: skip
+            if company.workers >= 50 and self.chance(0.4):
+                self.add("unions", client, {
+                    "external_id": self.external_id("SP", region),
+                    "name": f"PUK SP {company.name}",
+                    "region_code": region,
+                    "registered_at": (
+                        self.window.end - timedelta(days=self.rng.randint(0, 3000))
+                    ).isoformat(),
+                    "members": round(company.workers * self.rng.uniform(0.2, 0.7)),
+                    "employer_nib": company.nib,
+                    "federation": self.rng.choice(FEDERATIONS),
+                })  # fmt: skip
+
+    # ------------------------------------------------------------------ employment programs
+    def _employment_programs(self, region: str) -> None:
+        """Padat karya and self-employment programs; their beneficiaries are partly the
+        region's registered job seekers, partly people who never registered."""
+        client = self.regional_client(region)
+        seekers = [r for r in self.registrations if r.region == region]
+        name = registry().regencies[region].name.title()
+        for _ in range(self.count(1 + 2 * PROFILES[region].population_m)):
+            kind = self.weighted((("labour_intensive", 60), ("self_employment", 35), ("other", 5)))
+            start = self.day_in(self.rng.randrange(MONTHS))
+            end = start + timedelta(days=self.rng.randint(20, 90))
+            program = {
+                "external_id": self.external_id("PK", region),
+                "region_code": region,
+                "kind": kind,
+                "name": f"{PROGRAM_NAMES[kind]} {name}",
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                "budget_idr": self.rng.randint(8, 90) * 25_000_000,
+            }
+            self.add("employment_programs", client, program)
+            registered = [r.person for r in seekers if r.registered_at <= start]
+            chosen: list[Person] = []
+            for _ in range(self.rng.randint(8, 30)):
+                if registered and self.chance(0.55):
+                    person = self.rng.choice(registered)
+                    if person in chosen:
+                        continue
+                else:
+                    person = self.person(region, youngest=18, oldest=55, mode=30)
+                chosen.append(person)
+                joined = min(start + timedelta(days=self.rng.randint(0, 7)), end, self.window.end)
+                self.add("program_beneficiaries", client, person.identity() | {
+                    "external_id": self.external_id("PKB", region),
+                    "program_external_id": program["external_id"],
+                    "joined_at": joined.isoformat(),
+                })  # fmt: skip
 
     # ------------------------------------------------------------------ training
     def _training(self, region: str) -> None:
