@@ -11,19 +11,30 @@ export UV_SYSTEM_CERTS := 1
 # The AsyncAPI project's parser (npm, pinned by its package-lock.json) validates the event
 # streams' AsyncAPI document in the tests.
 ASYNCAPI_VALIDATOR := tests/contract/asyncapi
+# The web console's front-end packages (Apache ECharts), served by the gateway.
+CONSOLE_ASSETS := gateway/console
 
-.PHONY: run test lint bench setup clean-state
+.PHONY: run test lint bench setup browser clean-state
 
 setup:
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --all-packages --quiet
 	@test $(ASYNCAPI_VALIDATOR)/node_modules/.package-lock.json -nt $(ASYNCAPI_VALIDATOR)/package-lock.json \
 		|| npm ci --prefix $(ASYNCAPI_VALIDATOR) --no-audit --no-fund --silent
+	@test $(CONSOLE_ASSETS)/node_modules/.package-lock.json -nt $(CONSOLE_ASSETS)/package-lock.json \
+		|| npm ci --prefix $(CONSOLE_ASSETS) --no-audit --no-fund --silent
+
+# Debian's Chromium for the web console's browser tests (Playwright drives it; no browser
+# download). Installed when missing, as root (CI) or through sudo.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
 	$(UV) run --frozen python -m sinergi_local.run
 
-test: setup
+test: setup browser
 	$(UV) run --frozen pytest
 
 lint: setup
@@ -42,4 +53,4 @@ bench: setup
 	$(UV) run --frozen python bench/stream_fanout.py
 
 clean-state:
-	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/demo-loaded .local/secrets
+	rm -rf .local/postgres .local/kafka .local/demo-clients.json .local/demo-users.json .local/demo-loaded .local/secrets

@@ -66,13 +66,15 @@ def _hasher() -> PasswordHasher:
 
 
 @cache
-def _decoy_hash() -> str:
+def decoy_hash() -> str:
+    """A hash of a random secret, checked when there is no stored hash to check."""
     # Verified against when the client is unknown or inactive, so that a wrong client id
     # costs as much time as a wrong secret and does not reveal which ids exist.
     return _hasher().hash(secrets.token_urlsafe(32))
 
 
-def _verify(secret_hash: str, secret: str) -> bool:
+def verify_secret(secret_hash: str, secret: str) -> bool:
+    """Whether ``secret`` matches its stored Argon2id hash."""
     try:
         return _hasher().verify(secret_hash, secret)
     except (VerificationError, InvalidHashError):
@@ -223,7 +225,7 @@ async def upsert_client(
         )
     ).scalar_one_or_none()
     # Re-running with the same secret keeps the stored hash: the call stays idempotent.
-    if current is not None and await asyncio.to_thread(_verify, current, client_secret):
+    if current is not None and await asyncio.to_thread(verify_secret, current, client_secret):
         secret_hash = current
     else:
         secret_hash = await asyncio.to_thread(hash_secret, client_secret)
@@ -297,8 +299,8 @@ async def authenticate(session: AsyncSession, *, client_id: str, secret: str) ->
         else None
     )
     usable = row is not None and row["active"]
-    stored: str = row["secret_hash"] if row is not None and usable else _decoy_hash()
-    matches = await asyncio.to_thread(_verify, stored, secret)
+    stored: str = row["secret_hash"] if row is not None and usable else decoy_hash()
+    matches = await asyncio.to_thread(verify_secret, stored, secret)
     if row is None or not usable or not matches:
         return None
     if _hasher().check_needs_rehash(stored):

@@ -22,6 +22,7 @@ from shared.service import RequestIdMiddleware
 from starlette.types import ASGIApp
 
 from gateway import asyncapi, docs, health, metrics, oauth, openapi
+from gateway.console import router as console
 from gateway.limit_storage import PostgresStorage
 from gateway.metrics import GatewayMetrics, MetricsMiddleware
 from gateway.openapi import OpenApiAggregator
@@ -53,7 +54,7 @@ class GatewayApp(FastAPI):
     even an unexpected error's answer carries them."""
 
     # Swagger UI's packaged files may be cached; every other answer is no-store.
-    cacheable_prefixes: tuple[str, ...] = (docs.ASSETS,)
+    cacheable_prefixes: tuple[str, ...] = (docs.ASSETS, "/dashboard/assets")
 
     def build_middleware_stack(self) -> ASGIApp:
         """Starlette's stack (error page, middleware, routes) inside the security headers."""
@@ -203,6 +204,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     docs.install(app)
+    console.install(app)
     for route in ROUTES:
         for path in (route.prefix, route.prefix + "/{path:path}"):
             app.router.add_route(path, proxy_endpoint, methods=METHODS, include_in_schema=False)

@@ -1,5 +1,6 @@
-"""The gateway database: the registry of API clients (regional systems, ministry services)
-and the rate-limit state all gateway replicas share.
+"""The gateway database: the registry of API clients (regional systems, ministry services) and
+of the people who use the web console, their sessions, and the rate-limit state all gateway
+replicas share.
 
 Only an Argon2id hash of each client secret is stored; the clear secret is shown once when
 the client is created and never again. The rate-limit tables are UNLOGGED: a counter is
@@ -109,6 +110,46 @@ webhook_deliveries = sa.Table(
         postgresql_where=sa.text("status = 'pending'"),
     ),
     sa.Index("ix_webhook_deliveries_entity", "subscription_id", "entity", "seq"),
+)
+
+
+# People who sign in to the web console (gateway.console): an Argon2id password hash, a role
+# that gives their scopes (gateway.console.roles), and the regions they act for.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("regions", ARRAY(sa.Text), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Signed-in sessions of the console: the cookie holds a random token, this table its SHA-256
+# (a stolen database gives no usable cookie) and the session's CSRF token.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column(
+        "username",
+        sa.Text,
+        sa.ForeignKey("users.username", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("csrf_token", sa.Text, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+from gateway.console.roles import MINISTRY_SCOPES, REGIONAL_SCOPES
 from shared.dlq import DLQ_PARTITIONS, dlq_topic
 from shared.events import TOPICS
 from shared.kafka import KafkaAccess
-from shared.services import DOMAIN_SERVICES, GATEWAY_PORT, SERVICES, ServiceDeclaration
+from shared.services import GATEWAY_PORT, SERVICES, ServiceDeclaration
 
 from sinergi_local.access import (
     GATEWAY_USER,
@@ -89,22 +90,6 @@ class DemoClient:
     scopes: tuple[str, ...]
 
 
-REGIONAL_SCOPES: tuple[str, ...] = (
-    *(
-        service.scope(action)
-        for service in DOMAIN_SERVICES
-        for action in ("read", "write", "subscribe")
-        if action != "write" or service.regional_write
-    ),
-    "indicators:read",
-)
-"""A regional labour office: its regions' records of every domain it reports."""
-MINISTRY_SCOPES: tuple[str, ...] = (
-    *(service.scope(action) for service in DOMAIN_SERVICES for action in ("read", "subscribe")),
-    "indicators:read",
-    "indicators:read-exact",
-)
-"""The ministry: reads and subscribes to everything, writes nothing."""
 BPJS_SCOPES = (
     "social-security:read",
     "social-security:write",
@@ -136,6 +121,36 @@ def demo_clients() -> list[DemoClient]:
     )
     clients.append(DemoClient("bpjs-ketenagakerjaan", "BPJS Ketenagakerjaan", ("*",), BPJS_SCOPES))
     return clients
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A person the local platform registers for the web console."""
+
+    username: str
+    full_name: str
+    role: str
+    regions: tuple[str, ...]
+
+
+def demo_users() -> list[DemoUser]:
+    """An officer of each pilot region's labour office, a ministry analyst and an admin."""
+    from shared.regions import PILOT_REGIONS
+
+    users = [
+        DemoUser(
+            username=f"petugas-{region.code.replace('.', '')}",
+            full_name=f"Petugas Disnaker {region.name.title()}",
+            role="regional_officer",
+            regions=(region.code,),
+        )
+        for region in PILOT_REGIONS
+    ]
+    users.append(
+        DemoUser("analis-pusdatin", "Analis Pusdatin Kemnaker", "ministry_analyst", ("*",))
+    )
+    users.append(DemoUser("admin", "Administrator Sinergi", "admin", ("*",)))
+    return users
 
 
 @dataclass
@@ -416,6 +431,52 @@ class Platform:
             client_properties(self.kafka_access(MINISTRY_USER)),
         )
         return path
+
+    def register_demo_users(self) -> Path:
+        """Register the web console's demo people (keeping passwords across runs) and write
+        ``demo-users.json``: one officer per pilot region, an analyst and an administrator."""
+        path = self.config.state_dir / "demo-users.json"
+        known: dict[str, str] = {}
+        if path.exists():
+            for entry in json.loads(path.read_text())["users"]:
+                known[entry["username"]] = entry["password"]
+        people = [
+            (user, known.get(user.username) or secrets.token_urlsafe(12)) for user in demo_users()
+        ]
+        asyncio.run(self._upsert_users(people))
+        payload = {
+            "dashboard": f"{self.config.gateway_url}/dashboard",
+            "users": [
+                {
+                    "username": user.username,
+                    "password": password,
+                    "role": user.role,
+                    "regions": list(user.regions),
+                }
+                for user, password in people
+            ],
+        }
+        _write_private(path, json.dumps(payload, indent=2) + "\n")
+        return path
+
+    async def _upsert_users(self, people: list[tuple[DemoUser, str]]) -> None:
+        from gateway.console.accounts import upsert_user
+        from shared.db import create_engine, session_factory
+
+        engine = create_engine(self.database_url("gateway", "sinergi_gateway"), pool_size=1)
+        try:
+            async with session_factory(engine)() as session:
+                for user, password in people:
+                    await upsert_user(
+                        session,
+                        username=user.username,
+                        password=password,
+                        full_name=user.full_name,
+                        role=user.role,
+                        regions=user.regions,
+                    )
+        finally:
+            await engine.dispose()
 
     def _ministry_kafka(self) -> dict[str, object]:
         access = self.kafka_access(MINISTRY_USER)

@@ -66,6 +66,7 @@ def main() -> int:
     )
     platform.prepare()
     path = platform.register_demo_clients()
+    platform.register_demo_users()
     log.info("databases migrated, topics created, demo clients in %s", path)
     return 0
 

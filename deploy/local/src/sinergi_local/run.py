@@ -37,6 +37,7 @@ def _banner(platform: Platform) -> str:
 Sinergi is running.
   Gateway:       {url}   (OpenAPI: {url}/docs)
   Demo clients:  {clients.relative_to(ROOT) if clients.is_relative_to(ROOT) else clients}
+  Web console:   {url}/dashboard   (demo logins: .local/demo-users.json)
   Logs:          {platform.logs_dir}
 
 Get a token for Kabupaten Bekasi's client (the README walks through the rest):
@@ -44,6 +45,9 @@ Get a token for Kabupaten Bekasi's client (the README walks through the rest):
            .local/demo-clients.json)
   curl -s -X POST {url}/oauth/token -d grant_type=client_credentials \\
        -d client_id=disnaker-3216 -d client_secret=$SECRET
+
+Sign in to the web console as Kabupaten Bekasi's officer (or any user of the file):
+  jq -r '.users[] | select(.username=="petugas-3216") | .password' .local/demo-users.json
 
 The ministry's read-only Kafka credentials: jq .kafka .local/demo-clients.json
   uv run --frozen python -m sinergi_local.tail sinergi.job-market.v1
@@ -88,6 +92,7 @@ def main() -> int:
         log.info("migrating databases and starting services")
         platform.start()
         clients_file = platform.register_demo_clients()
+        platform.register_demo_users()
         _load_demo_once(platform, clients_file)
         print(_banner(platform), flush=True)  # noqa: T201 - the operator's instructions
         while True:

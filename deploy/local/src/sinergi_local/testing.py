@@ -195,6 +195,7 @@ def platform(
     try:
         running.start()
         running.register_demo_clients()
+        running.register_demo_users()
         yield running
     finally:
         running.stop()
