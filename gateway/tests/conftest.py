@@ -26,6 +26,7 @@ from shared.auth import Principal, RequireScope, TokenVerifier
 from shared.db import create_engine, session_factory
 from shared.errors import ProblemError, install_problem_handlers
 from shared.service import RequestIdMiddleware
+from shared.services import SERVICES
 from sinergi_local.testing import MigratedDb, free_port
 
 REGIONAL_ID = "disnaker-32-16"
@@ -201,8 +202,8 @@ def make_settings(gateway_db: str, jwt_keys: tuple[Path, Path]) -> SettingsFacto
             # No Kafka here: the webhook dispatcher and sender stay off.
             "webhooks_enabled": False,
         }
-        for name in ("job_market", "training", "inspection", "social_security", "aggregation"):
-            values[f"{name}_url"] = f"http://127.0.0.1:{free_port()}"
+        down = {service.name: f"http://127.0.0.1:{free_port()}" for service in SERVICES}
+        values["upstreams"] = down | overrides.pop("upstreams", {})
         values.update(overrides)
         return GatewaySettings(**values)
 

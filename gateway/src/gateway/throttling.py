@@ -97,7 +97,8 @@ class Attempt:
 
 
 class LoginThrottle:
-    """Failed authentications at the token endpoint, per client id and per source address."""
+    """Failed authentications at the token endpoint and the console's sign-in, per client id
+    (or username) and per source address."""
 
     def __init__(
         self,
@@ -114,15 +115,19 @@ class LoginThrottle:
         self._metrics = metrics
 
     @asynccontextmanager
-    async def attempt(self, *, client_id: str, address: str | None) -> AsyncIterator[Attempt]:
+    async def attempt(
+        self, *, client_id: str, address: str | None, kind: str = "token-client"
+    ) -> AsyncIterator[Attempt]:
         """Take this attempt's entries (``Throttled`` if a window is full); give them back
-        on leaving unless the attempt ``failed()``.
+        on leaving unless the attempt ``failed()``. ``kind`` names whose failures
+        ``client_id`` counts: an API client's (``token-client``) or a person's
+        (``console-user``, ``client_id`` the username); the address counts both.
 
         ``limits.errors.StorageError`` when the database does not answer.
         """
         client_key = client_id if well_formed_client_id(client_id) else MALFORMED_CLIENT_ID
         windows = (
-            (self._per_client, ("token-client", client_key)),
+            (self._per_client, (kind, client_key)),
             (self._per_address, ("token-address", address or "unknown")),
         )
         attempt = Attempt()

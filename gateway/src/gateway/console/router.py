@@ -173,7 +173,9 @@ async def login(
         if throttle is None:
             account = await authenticate_user(session, username=username, password=password)
         else:
-            async with throttle.attempt(client_id=f"user:{username}", address=address) as attempt:
+            async with throttle.attempt(
+                client_id=username, address=address, kind="console-user"
+            ) as attempt:
                 account = await authenticate_user(session, username=username, password=password)
                 if account is None:
                     attempt.failed()
