@@ -4,6 +4,8 @@ username and per address like the token endpoint's (in the shared gateway databa
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from gateway.console.accounts import upsert_user
+from gateway.console.accounts import authenticate_user, upsert_user
 from shared.db import create_engine, session_factory
+
+from gateway.console import users
 
 OFFICER, PASSWORD = "petugas-uji-3216", "kata-sandi-yang-panjang-0123"
 
@@ -126,3 +130,37 @@ async def test_failed_sign_ins_are_throttled_per_username_and_per_address(
         tries = [await _sign_in(guesser, "x" * 20, username=f"tebakan-{n}") for n in range(8)]
         assert [r.status_code for r in tries] == [401] * 8
         assert (await _sign_in(guesser, "x" * 20, username="tebakan-9")).status_code == 429
+
+
+async def test_the_users_command_adds_lists_and_deactivates_people(
+    gateway_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(*argv: str) -> int:
+        return users.main(["--database-url", gateway_db, *argv])
+
+    added = await asyncio.to_thread(
+        run, "add", "--username", "analis-uji", "--full-name", "Analis Uji",
+        "--role", "ministry_analyst", "--regions", "*",
+    )  # fmt: skip
+    assert added == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["role"] == "ministry_analyst" and len(shown["password"]) >= 12
+    assert await asyncio.to_thread(run, "list") == 0
+    assert "analis-uji" in capsys.readouterr().out
+    engine = create_engine(gateway_db, pool_size=1)
+    async with session_factory(engine)() as session:
+        assert (
+            await authenticate_user(session, username="analis-uji", password=shown["password"])
+            is not None
+        )
+        assert await asyncio.to_thread(run, "deactivate", "analis-uji") == 0
+        assert (
+            await authenticate_user(session, username="analis-uji", password=shown["password"])
+            is None
+        )
+    await engine.dispose()
+    assert await asyncio.to_thread(run, "deactivate", "nobody-here") == 1
+    bad = await asyncio.to_thread(
+        run, "add", "--username", "x", "--full-name", "X", "--role", "admin", "--regions", "*"
+    )
+    assert bad == 2

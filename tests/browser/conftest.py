@@ -93,9 +93,19 @@ async def sign_in(
         await visit.page.wait_for_url(visit.base + "/dashboard")
         return visit
 
-    yield open_as
+    visits: list[Visit] = []
+
+    async def tracked(username: str) -> Visit:
+        visit = await open_as(username)
+        visits.append(visit)
+        return visit
+
+    yield tracked
     for context in contexts:
         await context.close()
+    # Nothing a page loads comes from another host (no CDN, font or tracker).
+    for visit in visits:
+        assert visit.hosts() <= {"127.0.0.1"}, f"requests left the machine: {visit.hosts()}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

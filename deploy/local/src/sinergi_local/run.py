@@ -7,6 +7,7 @@ them. SIGINT or SIGTERM stops every process this started, well within 15 seconds
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -56,6 +57,13 @@ Press Ctrl-C to stop.
 """
 
 
+def _logins(users_file: Path) -> str:
+    """The demo people's sign-ins for the web console (a local demo's, in the clear)."""
+    users = json.loads(users_file.read_text())["users"]
+    lines = [f"  {u['username']:<18} {u['password']:<18} {u['role']}" for u in users]
+    return "Web console demo logins (username, password, role):\n" + "\n".join(lines) + "\n"
+
+
 def _load_demo_once(platform: Platform, clients_file: Path) -> None:
     """Load the demo year on the first start (``SINERGI_DEMO=0`` skips it).
 
@@ -92,9 +100,10 @@ def main() -> int:
         log.info("migrating databases and starting services")
         platform.start()
         clients_file = platform.register_demo_clients()
-        platform.register_demo_users()
+        users_file = platform.register_demo_users()
         _load_demo_once(platform, clients_file)
         print(_banner(platform), flush=True)  # noqa: T201 - the operator's instructions
+        print(_logins(users_file), flush=True)  # noqa: T201
         while True:
             for name, process in list(platform.processes.items()):
                 if process.poll() is not None:
