@@ -89,10 +89,18 @@ async def test_pages_render_their_tables_and_charts(sign_in: SignIn, seeded: lis
     assert await page.get_attribute("#chart-time", "data-points") == "12"
     assert await page.locator("#values tbody tr").count() == 12
     cells = {
-        (await row.locator("td").nth(0).inner_text()): await row.locator("td").nth(1).inner_text()
+        (await row.locator("td").nth(1).inner_text()): await row.locator("td").nth(2).inner_text()
         for row in await page.locator("#values tbody tr").all()
     }
     assert [cells[m] for m in seeded] == ["1", "2", "3"]
+
+    # Two indicators at once: a line each, 24 points, 24 rows.
+    await visit.open(
+        "/dashboard/indicators?indicator=job_seekers_registered&indicator=placements&area=32.16"
+    )
+    await page.wait_for_selector("#chart-time[data-points] canvas")
+    assert await page.get_attribute("#chart-time", "data-points") == "24"
+    assert await page.locator("#values tbody tr").count() == 24
 
     # Nation to provinces: a bar per province, each a link down to its regencies.
     await visit.open("/dashboard/indicators?indicator=job_seekers_registered&area=ID")

@@ -336,24 +336,31 @@ def _area_name(values: dict[str, Any], area: str) -> str:
 async def indicators(
     request: Request,
     console: Signed,
-    indicator: Annotated[str, Query(max_length=64)] = "job_seekers_registered",
+    indicator: Annotated[list[str] | None, Query(max_length=8)] = None,
     area: Annotated[str | None, Query(max_length=8)] = None,
     start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
     end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
     by: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
+    """One or more indicators of an area over a range of months (and across the areas one
+    level down in the last month), optionally broken down by a dimension they share."""
     api = PersonApi(request, console.account)
     catalogue = await _catalogue(api)
     codes = {i["code"]: i for i in catalogue}
-    chosen = codes.get(indicator) or catalogue[0]
+    chosen = [codes[c] for c in dict.fromkeys(indicator or ()) if c in codes] or [catalogue[0]]
     area = area or _home_area(console)
     months = _months_back(12)
     start, end = start or months[0], end or months[-1]
     if end < start:
         start, end = end, start
     span = _month_range(start, end)
-    breakdown = by if by in chosen.get("dimensions", []) else None
-    query = {"indicator": chosen["code"], "region": area, "period": ",".join(span)}
+    shared = set.intersection(*(set(i.get("dimensions", [])) for i in chosen))
+    breakdown = by if by in shared else None
+    query = {
+        "indicator": ",".join(i["code"] for i in chosen),
+        "region": area,
+        "period": ",".join(span),
+    }
     if breakdown:
         query["by"] = breakdown
     error = None
@@ -366,30 +373,36 @@ async def indicators(
             across = (
                 await api.get_json(
                     "/api/v1/indicators/values",
-                    indicator=chosen["code"],
+                    indicator=chosen[0]["code"],
                     region=children,
                     period=end,
                 )
             )["values"]
     except ApiRefused as refused:
         error = refused.detail
-    export = urlencode({**query})
     return _page(
         request,
         "indicators.html",
         console=console,
         catalogue=catalogue,
         chosen=chosen,
+        chosen_codes=[i["code"] for i in chosen],
+        dimensions=sorted(shared),
         area=area,
         start=start,
         end=end,
         by=breakdown,
         over_time=over_time,
         across=across,
-        export=export,
+        export=urlencode(query),
         error=error,
         chart=json.dumps(
-            {"over_time": over_time, "across": across, "by": breakdown, "unit": chosen["unit"]}
+            {
+                "over_time": over_time,
+                "across": across,
+                "by": breakdown,
+                "unit": ", ".join(sorted({i["unit"] for i in chosen})),
+            }
         ),
     )
 
@@ -416,7 +429,7 @@ def _month_range(start: str, end: str) -> list[str]:
 async def export(
     request: Request,
     console: Signed,
-    indicator: Annotated[str, Query(max_length=64)],
+    indicator: Annotated[str, Query(max_length=600)],
     region: Annotated[str, Query(max_length=8)],
     period: Annotated[str, Query(max_length=1024)],
     file_format: Annotated[str, Query(alias="format", pattern="^(csv|xlsx|sdmx-csv)$")] = "csv",
@@ -428,11 +441,12 @@ async def export(
         params["by"] = by
     answer = await api.call("GET", "/api/v1/indicators/values", params=params)
     extension = {"csv": "csv", "xlsx": "xlsx", "sdmx-csv": "sdmx.csv"}[file_format]
+    name = indicator.split(",")[0] if "," not in indicator else "indicators"
     return Response(
         answer.content,
         status_code=answer.status_code,
         media_type=answer.headers.get("content-type"),
-        headers={"Content-Disposition": f'attachment; filename="{indicator}.{extension}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.{extension}"'},
     )
 
 

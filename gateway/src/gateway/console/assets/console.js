@@ -37,7 +37,7 @@
     var months = [], lines = {};
     data.over_time.forEach(function (v) {
       if (months.indexOf(v.period) < 0) { months.push(v.period); }
-      var key = data.by ? v.dimensions[data.by] : v.indicator;
+      var key = data.by ? v.indicator + " · " + v.dimensions[data.by] : v.indicator;
       (lines[key] = lines[key] || {})[v.period] = v.value;
     });
     draw(document.getElementById("chart-time"), {
