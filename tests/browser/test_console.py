@@ -239,3 +239,26 @@ async def test_an_analyst_sees_every_pilot_region(sign_in: SignIn) -> None:
     assert await visit.page.locator("table.heatmap[data-domain=training] tbody tr").count() == 8
     # Analysts write nothing: no form to close a month.
     assert await visit.page.locator("#close-domain").count() == 0
+
+
+async def test_pages_work_without_javascript_and_in_english(
+    browser: Any, platform: Any, demo_users: dict[str, Any], seeded: list[str]
+) -> None:
+    context = await browser.new_context(java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        base = platform.config.gateway_url
+        await page.goto(base + "/login")
+        await page.fill("#username", OFFICER)
+        await page.fill("#password", demo_users[OFFICER]["password"])
+        await page.click("button[type=submit]")
+        await page.wait_for_url(base + "/dashboard")
+        await page.goto(base + "/dashboard/indicators?indicator=job_seekers_registered&area=32.16")
+        # The table is the server's: twelve months, the seeded counts, no script needed.
+        assert await page.locator("#values tbody tr").count() == 12
+        assert await page.locator("h1").inner_text() == "Indikator"
+        await page.click("a.lang")
+        assert await page.locator("h1").inner_text() == "Indicators"
+        assert await page.locator("html").get_attribute("lang") == "en"
+    finally:
+        await context.close()
