@@ -206,6 +206,8 @@ async def test_an_officer_closes_a_month_and_the_heatmap_shows_it(sign_in: SignI
 async def test_a_new_record_appears_in_the_feed(sign_in: SignIn, api: Api) -> None:
     visit = await sign_in(OFFICER)
     await visit.open("/dashboard/feed")
+    # Every stream of the officer's domains is open (they start at the newest event).
+    await visit.page.wait_for_selector("#feed[data-open='5']", timeout=30_000)
     body = job_seeker(4201, last_months(1)[0] + "-09")
     written = await api(BEKASI, "POST", "/api/v1/job-market/job-seekers", json=body)
     record = written.json()["id"]

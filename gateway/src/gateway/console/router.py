@@ -708,13 +708,11 @@ async def import_template(
 @router.get("/dashboard/feed")
 async def feed(request: Request, console: Signed) -> HTMLResponse:
     domains = [s.domain for s in DOMAIN_SERVICES if s.scope("subscribe") in console.account.scopes]
-    since = (date.today() - timedelta(days=1)).isoformat() + "T00:00:00Z"
     return _page(
         request,
         "feed.html",
         console=console,
         domains=domains,
-        since=since,
         # The page's script reads the streams with this short-lived token of the person's own
         # scopes and regions; when it expires, the page is loaded again for a new one.
         stream_token=person_token(request, console.account, ttl=900),
