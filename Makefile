@@ -13,6 +13,8 @@ export UV_SYSTEM_CERTS := 1
 ASYNCAPI_VALIDATOR := tests/contract/asyncapi
 # The web console's front-end packages (Apache ECharts), served by the gateway.
 CONSOLE_ASSETS := gateway/console
+# axe-core, with which the browser tests check the console's accessibility.
+AXE := tests/browser/axe
 
 .PHONY: run test lint bench setup browser clean-state
 
@@ -23,6 +25,8 @@ setup:
 		|| npm ci --prefix $(ASYNCAPI_VALIDATOR) --no-audit --no-fund --silent
 	@test $(CONSOLE_ASSETS)/node_modules/.package-lock.json -nt $(CONSOLE_ASSETS)/package-lock.json \
 		|| npm ci --prefix $(CONSOLE_ASSETS) --no-audit --no-fund --silent
+	@test $(AXE)/node_modules/.package-lock.json -nt $(AXE)/package-lock.json \
+		|| npm ci --prefix $(AXE) --no-audit --no-fund --silent
 
 # Debian's Chromium for the web console's browser tests (Playwright drives it; no browser
 # download). Installed when missing, as root (CI) or through sudo.

@@ -12,6 +12,7 @@ import io
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,3 +273,46 @@ async def test_pages_work_without_javascript_and_in_english(
         assert await page.locator("html").get_attribute("lang") == "en"
     finally:
         await context.close()
+
+
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+PAGES = (
+    "/dashboard",
+    "/dashboard/indicators?indicator=job_seekers_registered&area=32",
+    "/dashboard/completeness",
+    "/dashboard/imports",
+    "/dashboard/feed",
+)
+
+
+async def test_every_page_passes_axe_without_serious_violations(
+    browser: Any, platform: Any, demo_users: dict[str, Any], seeded: list[str]
+) -> None:
+    # axe-core is injected into the page, which the pages' own policy forbids: this context
+    # alone lifts it (the other tests run under the policy).
+    context = await browser.new_context(bypass_csp=True)
+    try:
+        page = await context.new_page()
+        base = platform.config.gateway_url
+        await page.goto(base + "/login")
+        found = await _serious_violations(page)
+        await page.fill("#username", OFFICER)
+        await page.fill("#password", demo_users[OFFICER]["password"])
+        await page.click("button[type=submit]")
+        await page.wait_for_url(base + "/dashboard")
+        for path in PAGES:
+            await page.goto(base + path, wait_until="load")
+            found += await _serious_violations(page)
+        assert not found, "\n".join(found)
+    finally:
+        await context.close()
+
+
+async def _serious_violations(page: Any) -> list[str]:
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']} x{len(v['nodes'])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
