@@ -126,7 +126,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             audience=settings.jwt_audience,
         )
         app.state.settings = settings
-        app.state.stream_hubs = stream_hubs = StreamHubs(settings)
+        app.state.stream_hubs = stream_hubs = StreamHubs(
+            settings, subscribers=gateway_metrics.stream_subscribers
+        )
         webhooks = WebhookDelivery(engine=engine, settings=settings)
         if settings.webhooks_enabled:
             webhooks.start()

@@ -19,6 +19,7 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -77,6 +78,11 @@ class GatewayMetrics:
             "sinergi_gateway_throttled_total",
             "Requests refused by a rate limit (api: a client's quota; token: failed logins)",
             ["limit"],
+            registry=self.registry,
+        )
+        self.stream_subscribers = Gauge(
+            "sinergi_gateway_stream_subscribers",
+            "Event streams (server-sent events) open on this gateway",
             registry=self.registry,
         )
         self.rate_limit_errors = Counter(

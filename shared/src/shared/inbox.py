@@ -93,6 +93,12 @@ FAULTS = Counter(
     "Batches left uncommitted for a passing error (database or Kafka unavailable), retried",
 )
 
+LAG = Gauge(
+    "sinergi_consumer_lag",
+    "Events of a partition not yet applied and committed (end offset minus position)",
+    ["group", "topic", "partition"],
+)
+
 APPLIED, IGNORED, DEAD = "applied", "ignored", "dead_lettered"
 """Inbox statuses: applied by a handler, of a type nobody handles, set aside on the DLQ."""
 _DLQ_REFRESH_SECONDS = 60.0
@@ -185,6 +191,7 @@ class IdempotentConsumer:
                     for tp, records in batches.items():
                         await self.apply(records)
                         await consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
+                    await self._note_lag(consumer)
                     backoff = 0.5
             except asyncio.CancelledError:
                 raise
@@ -205,6 +212,16 @@ class IdempotentConsumer:
                     await consumer.stop()
                 except Exception as exc:  # noqa: BLE001
                     log.debug("closing consumer: %s", exc)
+
+    async def _note_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Set the lag gauge of every assigned partition: its end offset as the last fetch saw
+        it, minus the next offset to apply."""
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            behind = end - await consumer.position(tp)
+            LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(max(behind, 0))
 
     async def stop(self) -> None:
         """Ask the loop to end after the batch in flight."""

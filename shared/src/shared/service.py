@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -21,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,6 +52,53 @@ from shared.withdrawal import withdrawal_router
 log = logging.getLogger(__name__)
 
 REQUEST_ID = "x-request-id"
+
+
+HTTP_REQUESTS = Counter(
+    "sinergi_http_requests_total",
+    "Requests a service answered, by route template, method and status",
+    ["service", "route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "sinergi_http_request_duration_seconds",
+    "Time from request to the end of the response, by route template and status",
+    ["service", "route", "status"],
+)
+
+
+_CONVERTOR = re.compile(r":[a-z]+\}")  # "{id:uuid}" is labelled "{id}"
+
+
+class HttpMetricsMiddleware:
+    """Count and time every request by its route's template (``/api/v1/job-market/job-seekers/
+    {job_seeker_id}``): bounded labels, whatever the ids; ``unmatched`` when no route did."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            template = getattr(scope.get("route"), "path", None)
+            route = _CONVERTOR.sub("}", template) if template else "unmatched"
+            HTTP_REQUESTS.labels(self.service, route, scope["method"], str(status)).inc()
+            HTTP_LATENCY.labels(self.service, route, str(status)).observe(
+                time.perf_counter() - started
+            )
 
 
 class RequestIdMiddleware:
@@ -185,6 +234,7 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, service=name)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in routers:
         app.include_router(router)

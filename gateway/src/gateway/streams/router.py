@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from prometheus_client import Gauge
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from shared.auth import Caller, Principal
 from shared.errors import (
@@ -72,10 +73,11 @@ router = APIRouter(
 class StreamHubs:
     """The gateway process's hubs, one per topic, started on first use."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, *, subscribers: Gauge | None = None) -> None:
         self._settings = settings
         self._hubs: dict[str, TopicHub] = {}
         self._open: dict[str, int] = {}
+        self._subscribers = subscribers
         self.open_timeout = settings.stream_open_timeout_seconds
 
     def hub(self, topic: str) -> TopicHub:
@@ -98,8 +100,12 @@ class StreamHubs:
                 headers={"Retry-After": "5"},
             )
         self._open[client_id] = self._open.get(client_id, 0) + 1
+        if self._subscribers is not None:
+            self._subscribers.inc()
 
     def release(self, client_id: str) -> None:
+        if self._subscribers is not None:
+            self._subscribers.dec()
         self._open[client_id] -= 1
         if not self._open[client_id]:
             del self._open[client_id]

@@ -345,6 +345,14 @@ async def test_the_running_service_sets_poison_aside_commits_past_it_and_counts_
     }
     assert exposed["sinergi_dlq_records"] == 1  # the invalid event; garbage has no event id
     assert exposed["sinergi_events_dead_lettered_total"] == 2
+    # Every partition of the topic caught up: nothing left to apply.
+    lag = re.findall(
+        rf'^sinergi_consumer_lag\{{group="{re.escape(group_id)}",partition="(\d+)",'
+        rf'topic="{re.escape(topic)}"\}} (\S+)$',
+        response.text,
+        re.M,
+    )
+    assert lag and all(float(value) == 0 for _, value in lag), lag
 
     letters = await _letters(access, [topic])
     assert {h["dlq-offset"] for h in letters.values()} == {"1", "2"}

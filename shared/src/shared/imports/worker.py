@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import prometheus_client
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
@@ -51,6 +52,13 @@ from shared.rules import Rules
 from shared.withdrawal import withdraw_entity
 
 log = logging.getLogger(__name__)
+
+IMPORTED = prometheus_client.Counter(
+    "sinergi_import_records_total",
+    "Records import jobs worked through, by entity and outcome (created, updated, unchanged, "
+    "withdrawn, rejected), counted as each chunk is recorded",
+    ["entity", "outcome"],
+)
 
 REJECTED = "rejected"
 CHUNK = 500
@@ -233,7 +241,9 @@ class ImportWorker:
                 outcome = await self._chunk_with_retries(session, job, records)
                 if not write:
                     await session.rollback()
-                await self._record_progress(session, job.id, records[-1].index, outcome)
+                await self._record_progress(
+                    session, job.id, records[-1].index, outcome, entity=job.entity.name
+                )
                 await session.commit()
             if write and any(outcome.counts[c] for c in ("created", "updated", "withdrawn")):
                 self._published()
@@ -277,7 +287,9 @@ class ImportWorker:
                     await session.rollback()
                     async with self._sessions() as report:
                         chunk.counts = Counter(rejected=1)
-                        await self._record_progress(report, job.id, records[-1].index, chunk)
+                        await self._record_progress(
+                            report, job.id, records[-1].index, chunk, entity=job.entity.name
+                        )
                         await report.commit()
                     await self._finish(job.id, Status.DONE, written=False)
                     return
@@ -286,7 +298,7 @@ class ImportWorker:
                 await session.flush()
                 session.expunge_all()
                 after = records[-1].index
-            await self._record_progress(session, job.id, after, outcome)
+            await self._record_progress(session, job.id, after, outcome, entity=job.entity.name)
             await session.commit()
         self._published()
         await self._finish(job.id, Status.DONE)
@@ -493,10 +505,18 @@ class ImportWorker:
         )
 
     async def _record_progress(
-        self, session: AsyncSession, job_id: uuid.UUID, processed: int, outcome: Outcome
+        self,
+        session: AsyncSession,
+        job_id: uuid.UUID,
+        processed: int,
+        outcome: Outcome,
+        *,
+        entity: str,
     ) -> None:
         jobs, conflicts = self._tables.jobs, self._tables.conflicts
         counts = outcome.counts
+        for name, count in counts.items():
+            IMPORTED.labels(entity, name).inc(count)
         await session.execute(
             sa.update(jobs)
             .where(jobs.c.id == job_id)

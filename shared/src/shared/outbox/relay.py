@@ -23,7 +23,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from fastapi import Request
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.events.envelope import kafka_headers
@@ -33,9 +33,15 @@ log = logging.getLogger(__name__)
 
 PUBLISHED = Counter("sinergi_outbox_published_total", "Events the relay published", ["topic"])
 FAILURES = Counter("sinergi_outbox_publish_failures_total", "Failed relay batches")
+BACKLOG = Gauge("sinergi_outbox_backlog", "Outbox rows not yet acknowledged by Kafka")
+OLDEST = Gauge(
+    "sinergi_outbox_oldest_age_seconds",
+    "Age of the oldest outbox row not yet acknowledged by Kafka (0: none waits)",
+)
 
 _LOCK_KEY = 0x51_4E_45_52  # any constant: one advisory lock per service database
 _PURGE_CHUNK = 10_000
+_BACKLOG_SECONDS = 1.0  # how often the backlog gauges are refreshed
 
 
 class OutboxRelay:
@@ -72,6 +78,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Loop until ``stop``; Kafka or database faults only delay publication."""
         backoff = 0.2
+        noted = -math.inf
         purged = -math.inf  # at start, then every purge_seconds: a process that restarts
         # more often than that must not keep its published rows forever
         while not self._stopping:
@@ -80,6 +87,9 @@ class OutboxRelay:
                     await self.purge_published()
                     purged = asyncio.get_running_loop().time()
                 sent = await self.publish_batch()
+                if asyncio.get_running_loop().time() - noted >= _BACKLOG_SECONDS:
+                    await self.note_backlog()
+                    noted = asyncio.get_running_loop().time()
                 backoff = 0.2
                 if sent == self._batch:
                     continue
@@ -91,6 +101,22 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
                 continue
             await self._sleep(self._poll)
+
+    async def note_backlog(self) -> None:
+        """Set the backlog gauges: rows waiting for Kafka and the age of the oldest (the
+        pending rows' partial index answers both)."""
+        t = self._table
+        async with self._engine.connect() as conn:
+            count, oldest = (
+                await conn.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.extract("epoch", sa.func.now() - sa.func.min(t.c.created_at)),
+                    ).where(t.c.published_at.is_(None))
+                )
+            ).one()
+        BACKLOG.set(count)
+        OLDEST.set(float(oldest or 0))
 
     async def stop(self) -> None:
         """Finish the batch in flight and close the producer."""
