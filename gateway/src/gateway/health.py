@@ -1,4 +1,5 @@
-"""``/health``: is the gateway up, does its database answer, which upstreams answer."""
+"""``/health``: is the gateway up, does its database answer, which upstreams answer;
+``/health/live`` and ``/health/ready`` (database and Kafka) as ``shared.health`` describes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from shared.health import KafkaProbe
+from shared.kafka import KafkaAccess
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 UPSTREAM_CHECK_SECONDS = 2.0
@@ -68,3 +71,26 @@ async def health(request: Request) -> JSONResponse:
         overall = "ok" if all(a == "up" for a in answers) else "degraded"
     body = Health(status=overall, database=database, upstreams=upstreams)
     return JSONResponse(body.model_dump(), status_code=503 if database == "down" else 200)
+
+
+@router.get("/health/live", include_in_schema=False)
+async def live() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok", "service": "gateway"}
+
+
+@router.get("/health/ready", include_in_schema=False)
+async def ready(request: Request) -> JSONResponse:
+    """503 unless the gateway's database answers and Kafka takes a connection (the event
+    streams and webhooks read it); the upstreams have their own readiness."""
+    state = request.app.state
+    probe: KafkaProbe | None = getattr(state, "kafka_probe", None)
+    if probe is None:
+        probe = state.kafka_probe = KafkaProbe(KafkaAccess.from_settings(state.settings))
+    database, kafka = await asyncio.gather(_database(state.engine), probe.status())
+    ok = database == "up" and kafka == "up"
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "service": "gateway", "database": database,
+         "kafka": kafka},
+        status_code=200 if ok else 503,
+    )  # fmt: skip

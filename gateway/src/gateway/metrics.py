@@ -30,7 +30,19 @@ from gateway.routes import resolve
 
 # The gateway's own paths are labelled as themselves; anything else that is not routed is
 # "unmatched", so that scanners probing random paths cannot blow up the label cardinality.
-OWN_PATHS = frozenset({"/oauth/token", "/health", "/metrics", "/openapi.json", "/docs"})
+OWN_PATHS = frozenset(
+    {
+        "/oauth/token",
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/login",
+        "/logout",
+    }
+)
 
 
 def route_label(path: str) -> str:
@@ -40,6 +52,8 @@ def route_label(path: str) -> str:
         return route.prefix
     if path.startswith("/docs/"):
         return "/docs"
+    if path == "/dashboard" or path.startswith("/dashboard/"):
+        return "/dashboard"
     return path if path in OWN_PATHS else "unmatched"
 
 

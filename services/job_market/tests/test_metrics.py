@@ -37,3 +37,30 @@ async def test_requests_are_counted_by_route_template_and_the_backlog_is_exposed
     )
     assert re.search(r"^sinergi_outbox_backlog \d", text, re.M)
     assert re.search(r"^sinergi_outbox_oldest_age_seconds \d", text, re.M)
+
+
+async def test_readiness_needs_the_database_and_kafka(
+    app_client: httpx.AsyncClient, service_settings: Any
+) -> None:
+    from job_market.main import create_app
+
+    live = await app_client.get("/health/live")
+    assert live.status_code == 200
+    ready = await app_client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() | {} == {
+        "status": "ok", "service": "job-market", "database": "up", "kafka": "up"
+    }  # fmt: skip
+
+    # The same service with a broker address nothing listens on: alive, but not ready.
+    nowhere = service_settings.model_copy(
+        update={"kafka_bootstrap": "127.0.0.1:9", "relay_enabled": False}
+    )
+    app = create_app(nowhere)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://job-market") as http:
+            assert (await http.get("/health/live")).status_code == 200
+            unready = await http.get("/health/ready")
+    assert unready.status_code == 503
+    assert unready.json()["kafka"] == "down" and unready.json()["database"] == "up"

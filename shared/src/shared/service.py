@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +36,7 @@ from shared.crypto import Keyring, use_keyring
 from shared.db import create_engine, session_factory
 from shared.entities import Entity
 from shared.errors import install_problem_handlers
+from shared.health import KafkaProbe, Status
 from shared.http_security import SecurityHeadersMiddleware, metrics_reader
 from shared.imports.router import imports_router
 from shared.imports.table import ImportTables
@@ -254,6 +255,30 @@ def create_service_app(
         async with request.app.state.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
         return {"status": "ok", "service": name}
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    probes: list[KafkaProbe] = []  # made on first use: creating the app needs no Kafka
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready(request: Request) -> JSONResponse:
+        database: Status = "up"
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except (OSError, sa.exc.SQLAlchemyError):
+            database = "down"
+        if not probes:
+            probes.append(KafkaProbe(KafkaAccess.from_settings(settings)))
+        kafka = await probes[0].status()
+        ok = database == "up" and kafka == "up"
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "service": name,
+             "database": database, "kafka": kafka},
+            status_code=200 if ok else 503,
+        )  # fmt: skip
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_reader)])
     async def metrics() -> PlainTextResponse:
