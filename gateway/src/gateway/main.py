@@ -19,6 +19,7 @@ from shared.errors import install_problem_handlers
 from shared.http_security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from shared.logs import configure_logging
 from shared.service import RequestIdMiddleware
+from shared.tracing import configure_tracing
 from starlette.types import ASGIApp
 
 from gateway import asyncapi, docs, health, metrics, oauth, openapi
@@ -184,6 +185,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     configure_logging("gateway")
+    configure_tracing("gateway")
     app.state.metrics = gateway_metrics
     install_problem_handlers(app)
     # The last added is the outermost: a refused body is still counted and has a request id.

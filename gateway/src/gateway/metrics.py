@@ -12,6 +12,7 @@ import time
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
+from opentelemetry.trace import SpanKind
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     GC_COLLECTOR,
@@ -24,6 +25,7 @@ from prometheus_client import (
     generate_latest,
 )
 from shared.http_security import metrics_reader
+from shared.tracing import span_from
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.routes import resolve
@@ -126,12 +128,17 @@ class MetricsMiddleware:
                 status = int(message["status"])
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            route = route_label(scope["path"])
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(route, str(status)).observe(time.perf_counter() - started)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        route = route_label(scope["path"])
+        with span_from(f"{scope['method']} {route}", headers, kind=SpanKind.SERVER) as span:
+            try:
+                await self.app(scope, receive, send_and_note)
+            finally:
+                span.set_attribute("http.response.status_code", status)
+                self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+                self.metrics.latency.labels(route, str(status)).observe(
+                    time.perf_counter() - started
+                )
 
 
 router = APIRouter()

@@ -25,6 +25,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from shared.auth import TokenVerifier, unauthorized
 from shared.errors import ProblemError
+from shared.tracing import inject
 from starlette.background import BackgroundTask
 
 from gateway.metrics import GatewayMetrics
@@ -51,7 +52,9 @@ HOP_BY_HOP = frozenset(
 )
 # Rewritten by this hop rather than copied: the upstream's host, the body length (httpx sets
 # it) and the request id (always exactly one).
-_REQUEST_REPLACED = frozenset({"host", "content-length", "x-request-id"})
+_REQUEST_REPLACED = frozenset(
+    {"host", "content-length", "x-request-id", "traceparent", "tracestate"}
+)
 # The gateway's server adds its own Date, Server and X-Request-ID to every response.
 _RESPONSE_REPLACED = frozenset({"date", "server", "x-request-id"})
 
@@ -88,6 +91,10 @@ def upstream_request_headers(
     if host and "x-forwarded-host" not in names:
         result.append(("x-forwarded-host", host))
     result.append(("x-request-id", request_id))
+    # The trace continues from the gateway's own span (which continued the caller's).
+    context: dict[str, str] = {}
+    inject(context)
+    result += list(context.items())
     return result
 
 

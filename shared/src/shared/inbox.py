@@ -31,6 +31,7 @@ DLQ but never replayable, and counted by ``sinergi_events_dead_lettered_total`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
@@ -46,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.dlq import DeadLetters, describe, is_passing
 from shared.events.envelope import CloudEvent
 from shared.kafka import KafkaAccess, make_consumer
+from shared.tracing import TRACEPARENT, span_from
 
 log = logging.getLogger(__name__)
 
@@ -256,29 +259,40 @@ class IdempotentConsumer:
         """
         events, letters = self._decoded(records)
         outcome = _Outcome()
-        async with self._sessions() as session, session.begin():
-            try:
-                async with session.begin_nested():
-                    fresh, duplicates = await self._into_inbox(session, events)
-                    await self._handle(session, fresh)
-            except Exception as exc:  # noqa: BLE001 - sorted below: passing or lasting
-                if is_passing(exc):
-                    raise
-                log.warning(
-                    "a batch of %d events from %s failed (%s); applying them one by one",
-                    len(events),
-                    records[0].topic,
-                    type(exc).__name__,
+        with contextlib.ExitStack() as spans:
+            # One consumer span per event, continuing its trace (the relay's context from the
+            # record's header, else the writer's from the CloudEvent), open over the batch.
+            for record, event in events:
+                spans.enter_context(
+                    span_from(
+                        f"apply {event.type}",
+                        _trace_carrier(record, event),
+                        kind=SpanKind.CONSUMER,
+                    )
                 )
-                for record, event in events:
-                    await self._apply_one(session, record, event, outcome)
-            else:
-                outcome.consumed += [event.type for _, event in fresh]
-                outcome.duplicates += duplicates
-            # Still inside the transaction: a dead letter the broker did not take aborts the
-            # batch, so the record comes again rather than being lost.
-            for record, reason in letters:
-                await self._dead_letter(record, reason, attempts=1, outcome=outcome)
+            async with self._sessions() as session, session.begin():
+                try:
+                    async with session.begin_nested():
+                        fresh, duplicates = await self._into_inbox(session, events)
+                        await self._handle(session, fresh)
+                except Exception as exc:  # noqa: BLE001 - sorted below: passing or lasting
+                    if is_passing(exc):
+                        raise
+                    log.warning(
+                        "a batch of %d events from %s failed (%s); applying them one by one",
+                        len(events),
+                        records[0].topic,
+                        type(exc).__name__,
+                    )
+                    for record, event in events:
+                        await self._apply_one(session, record, event, outcome)
+                else:
+                    outcome.consumed += [event.type for _, event in fresh]
+                    outcome.duplicates += duplicates
+                # Still inside the transaction: a dead letter the broker did not take aborts the
+                # batch, so the record comes again rather than being lost.
+                for record, reason in letters:
+                    await self._dead_letter(record, reason, attempts=1, outcome=outcome)
         for event_type in outcome.consumed:
             CONSUMED.labels(event_type).inc()
         DUPLICATES.inc(outcome.duplicates)
@@ -501,3 +515,12 @@ __all__ = [
     "Verify",
     "inbox_table",
 ]
+
+
+def _trace_carrier(record: ConsumerRecord[bytes, bytes], event: CloudEvent) -> dict[str, str]:
+    """Where an event's trace continues: the record's ``traceparent`` header (the relay's
+    producer span), else the CloudEvent's extension attribute (the writing request's)."""
+    for name, value in record.headers or ():
+        if name == TRACEPARENT:
+            return {TRACEPARENT: value.decode("latin-1")}
+    return {TRACEPARENT: event.traceparent} if event.traceparent else {}

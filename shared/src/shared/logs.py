@@ -18,6 +18,7 @@ import structlog
 from structlog.typing import EventDict, WrappedLogger
 
 from shared import context
+from shared.tracing import trace_id
 
 _NIK_SHAPED = re.compile(r"(?<![0-9A-Fa-f])\d{16}(?![0-9A-Fa-f])")
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
@@ -43,6 +44,9 @@ def _add_request_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     request_id = context.request_id()
     if request_id is not None:
         event_dict.setdefault("request_id", request_id)
+    current = trace_id()
+    if current is not None:
+        event_dict.setdefault("trace_id", current)
     return event_dict
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +49,7 @@ from shared.outbox import OutboxRelay, wake_relay
 from shared.records import Change, WriteResult
 from shared.reporting import ReportingPeriods, reporting_router
 from shared.settings import Settings
+from shared.tracing import configure_tracing, span_from
 from shared.withdrawal import withdrawal_router
 
 log = logging.getLogger(__name__)
@@ -91,15 +93,19 @@ class HttpMetricsMiddleware:
                 status = int(message["status"])
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            template = getattr(scope.get("route"), "path", None)
-            route = _CONVERTOR.sub("}", template) if template else "unmatched"
-            HTTP_REQUESTS.labels(self.service, route, scope["method"], str(status)).inc()
-            HTTP_LATENCY.labels(self.service, route, str(status)).observe(
-                time.perf_counter() - started
-            )
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        with span_from(f"{scope['method']} {scope['path']}", headers, kind=SpanKind.SERVER) as span:
+            try:
+                await self.app(scope, receive, send_and_note)
+            finally:
+                template = getattr(scope.get("route"), "path", None)
+                route = _CONVERTOR.sub("}", template) if template else "unmatched"
+                span.update_name(f"{scope['method']} {route}")
+                span.set_attribute("http.response.status_code", status)
+                HTTP_REQUESTS.labels(self.service, route, scope["method"], str(status)).inc()
+                HTTP_LATENCY.labels(self.service, route, str(status)).observe(
+                    time.perf_counter() - started
+                )
 
 
 class RequestIdMiddleware:
@@ -225,6 +231,7 @@ def create_service_app(
             await engine.dispose()
 
     configure_logging(name)
+    configure_tracing(name)
     use_keyring(Keyring.parse(settings.data_keys))
     app = FastAPI(
         title=title,

@@ -6,7 +6,8 @@ Structured mode lets a ministry consumer read one self-describing JSON document 
 
 Extension attribute ``region``: the Kemendagri code of the regency the record belongs to (the
 ``region_code`` of ``data``), so a subscriber or a bridge can filter by region without parsing
-``data``.
+``data``. Extension attribute ``traceparent`` (distributed tracing): the W3C trace context of
+the request that wrote the record (``shared.tracing``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class CloudEvent(BaseModel):
         default=None,
         description="Extension attribute: the Kemendagri code of the record's regency",
         examples=["32.16"],
+    )
+    traceparent: str | None = Field(
+        default=None,
+        description="Extension attribute (CloudEvents distributed tracing): the W3C trace "
+        "context of the request that made the change",
     )
     data: dict[str, Any]
 

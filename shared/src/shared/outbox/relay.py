@@ -19,15 +19,18 @@ import json
 import logging
 import math
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from fastapi import Request
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.events.envelope import kafka_headers
 from shared.kafka import KafkaAccess, make_producer
+from shared.tracing import TRACEPARENT, inject, span_from
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,22 @@ class OutboxRelay:
                 continue
             await self._sleep(self._poll)
 
+    async def _send(self, producer: AIOKafkaProducer, row: Any) -> Any:
+        """Send one outbox row; a producer span continuing the row's trace, whose context goes
+        in the record's ``traceparent`` header."""
+        carrier = (
+            {TRACEPARENT: row.payload["traceparent"]} if "traceparent" in row.payload else None
+        )
+        with span_from(f"publish {row.topic}", carrier, kind=SpanKind.PRODUCER):
+            context: dict[str, str] = {}
+            inject(context)
+            return await producer.send(
+                row.topic,
+                value=json.dumps(row.payload, separators=(",", ":")).encode(),
+                key=row.key.encode(),
+                headers=[*kafka_headers(), *((k, v.encode()) for k, v in context.items())],
+            )
+
     async def note_backlog(self) -> None:
         """Set the backlog gauges: rows waiting for Kafka and the age of the oldest (the
         pending rows' partial index answers both)."""
@@ -142,15 +161,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             producer = await self._ensure_producer()
-            pending = [
-                await producer.send(
-                    row.topic,
-                    value=json.dumps(row.payload, separators=(",", ":")).encode(),
-                    key=row.key.encode(),
-                    headers=kafka_headers(),
-                )
-                for row in rows
-            ]
+            pending = [await self._send(producer, row) for row in rows]
             await asyncio.gather(*pending)
             await conn.execute(
                 sa.update(t)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events.base import IntegrationEvent
+from shared.tracing import current_traceparent
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
@@ -51,6 +52,9 @@ async def enqueue_all(
 
 def _row(event: IntegrationEvent) -> dict[str, Any]:
     envelope = event.to_cloudevent()
+    traceparent = current_traceparent()
+    if traceparent is not None:
+        envelope = envelope.model_copy(update={"traceparent": traceparent})
     return {
         "event_id": uuid.UUID(envelope.id),
         "event_type": envelope.type,
