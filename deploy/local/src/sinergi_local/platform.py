@@ -165,6 +165,11 @@ class PlatformConfig:
     """Where the generated passwords and keys are; ``<state_dir>/secrets`` unless given."""
     settings: dict[str, str] = field(default_factory=dict)
     """Further ``SINERGI_*`` settings of every process (the tests lower the API quota)."""
+    topic_partitions: int = field(
+        default_factory=lambda: int(os.environ.get("SINERGI_TOPIC_PARTITIONS", "3"))
+    )
+    """Partitions of each domain topic created (``SINERGI_TOPIC_PARTITIONS``, 3 by default);
+    an existing topic keeps its own (raise it with Kafka's tools)."""
 
     @property
     def secrets(self) -> Path:
@@ -223,7 +228,13 @@ class Platform:
         # their dead-letter topics, until an operator has looked at them; those have one
         # partition, so that a topic and an offset name a dead letter (shared.dlq).
         forever = {"retention.ms": "-1"}
-        asyncio.run(ensure_topics(self.kafka.admin, topics, config=forever))
+        # Partitions are the unit of consumer scale: at most one aggregation replica per
+        # partition of a topic does work (docs/OPERATIONS.md, "Scaling").
+        asyncio.run(
+            ensure_topics(
+                self.kafka.admin, topics, partitions=self.config.topic_partitions, config=forever
+            )
+        )
         dead_letters = [dlq_topic(topic) for topic in topics]
         asyncio.run(
             ensure_topics(self.kafka.admin, dead_letters, partitions=DLQ_PARTITIONS, config=forever)
