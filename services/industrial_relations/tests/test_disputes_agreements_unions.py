@@ -5,6 +5,7 @@ of every collection."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import httpx
@@ -173,3 +174,108 @@ async def test_every_collection_keeps_to_the_token_regions(
     # A token without the domain's scopes reads nothing.
     other = token("32.16", scopes=("job-market:read",))
     assert (await app_client.get(f"{url}/{record}", headers=other)).status_code == 403
+
+
+# A correction of each collection: the field changed and its new value in the event.
+CORRECTIONS: dict[str, tuple[str, Any]] = {
+    "disputes": ("stage", "mediation"),
+    "agreements": ("workers_covered", 655),
+    "unions": ("members", 430),
+}
+
+
+@pytest.mark.parametrize("collection", sorted(CORRECTIONS))
+async def test_each_record_is_written_once_corrected_as_revision_2_and_withdrawn(
+    app_client: httpx.AsyncClient,
+    token: Headers,
+    dispute: Builder,
+    agreement: Builder,
+    union: Builder,
+    outbox_events: Outbox,
+    collection: str,
+) -> None:
+    build = {"disputes": dispute, "agreements": agreement, "unions": union}
+    url = f"{BASE}/{collection}"
+    body = build[collection]()
+    created = await app_client.post(url, json=body, headers=token("32.16"))
+    assert created.status_code == 201, created.text
+    assert created.json()["revision"] == 1 and created.json()["change"] == "created"
+    record = created.json()["id"]
+
+    again = await app_client.post(url, json=body, headers=token("32.16"))
+    assert again.status_code == 200
+    assert again.json() == created.json() | {"change": "unchanged"}
+
+    field, value = CORRECTIONS[collection]
+    corrected = await app_client.post(url, json=body | {field: value}, headers=token("32.16"))
+    assert corrected.status_code == 200
+    assert corrected.json() == created.json() | {"revision": 2, "change": "updated"}
+    read = await app_client.get(f"{url}/{record}", headers=token("32.16"))
+    assert read.json()[field] == value and read.json()["revision"] == 2
+
+    gone = await app_client.delete(f"{url}/{record}", headers=token("32.16"))
+    assert gone.status_code == 204, gone.text
+    # Read back marked withdrawn (a new revision), and left out of the listing.
+    withdrawn = (await app_client.get(f"{url}/{record}", headers=token("32.16"))).json()
+    assert withdrawn["withdrawn_at"] is not None and withdrawn["revision"] == 3
+    listed = await app_client.get(url, params={"limit": 500}, headers=token("32.16"))
+    assert record not in {item["id"] for item in listed.json()["items"]}
+
+    events = await outbox_events(record)
+    assert [e["event_type"].rsplit(".", 2)[-2] for e in events] == [
+        "recorded",
+        "updated",
+        "withdrawn",
+    ]
+    assert events[1]["payload"]["data"][field] == value
+    assert events[1]["payload"]["data"]["revision"] == 2
+
+
+# Each collection's unknown field, JSON-typed-wrong field and out-of-range number.
+LAX: dict[str, dict[str, Any]] = {
+    "disputes": {"note": "x", "registered_at": 20260803, "workers_involved": 0},
+    "agreements": {"note": "x", "kind": ["pkb"], "workers_covered": 2**31},
+    "unions": {"note": "x", "name": None, "members": -1, "federation": "F" * 201},
+}
+
+
+@pytest.mark.parametrize("collection", sorted(LAX))
+async def test_each_collection_refuses_lax_input_naming_every_field_in_one_problem(
+    app_client: httpx.AsyncClient,
+    token: Headers,
+    dispute: Builder,
+    agreement: Builder,
+    union: Builder,
+    count_rows: Callable[..., Awaitable[int]],
+    collection: str,
+) -> None:
+    build = {"disputes": dispute, "agreements": agreement, "unions": union}
+    before = await count_rows(collection)
+    answer = await app_client.post(
+        f"{BASE}/{collection}", json=build[collection](**LAX[collection]), headers=token("32.16")
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    problem = answer.json()
+    assert problem["status"] == 422 and problem["type"] and problem["title"]
+    assert {e["field"] for e in problem["errors"]} == set(LAX[collection])
+    assert await count_rows(collection) == before
+
+
+async def test_a_dispute_has_no_date_in_the_future(
+    app_client: httpx.AsyncClient, token: Headers, dispute: Builder
+) -> None:
+    future = date.today().replace(year=date.today().year + 1).isoformat()
+    answer = await app_client.post(
+        f"{BASE}/disputes",
+        json=dispute(
+            registered_at="2026-08-03",
+            status="settled",
+            settled_at=future,
+            settlement="joint_agreement",
+            stage="mediation",
+        ),
+        headers=token("32.16"),
+    )
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["settled_at"]
