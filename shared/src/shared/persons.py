@@ -5,7 +5,8 @@ NIK in the body of a ``POST .../search``; the service turns it into the person's
 (the keyed hash every record about a person carries) and lists the caller's records with it.
 
 A record naming several people (an accident's victims, a layoff's workers) checks, stores and
-reads them with ``checked_people``, ``replace_people`` and ``people_of``.
+reads them with ``checked_people``, ``upsert_with_people`` (or ``replace_people``) and
+``people_of``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import Principal
 from shared.errors import invalid
 from shared.identifiers import NikMismatch, compact_nik, person_ref
 from shared.input import STRICT_INPUT, Text
+from shared.records import Change, R, upsert_record, utcnow
 from shared.regions import registry
 from shared.rules import Rules
 
@@ -128,3 +131,28 @@ async def people_of(
             public(full_name=row.full_name, birth_date=row.birth_date, sex=row.sex)
         )
     return found
+
+
+async def upsert_with_people(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    people_model: type[Any],
+    parent: str,
+    principal: Principal,
+    external_id: str,
+    values: dict[str, Any],
+    people: Sequence[dict[str, Any]],
+) -> tuple[R, Change]:
+    """``upsert_record`` of a record naming people, then its people: a change of the people
+    alone is a new revision of the record too (no commit)."""
+    row, change = await upsert_record(
+        session, model, principal=principal, external_id=external_id, values=values
+    )
+    if await replace_people(session, people_model, parent=parent, parent_id=row.id, people=people):
+        if change is Change.UNCHANGED:
+            row.revision += 1
+            row.updated_at = utcnow()
+            change = Change.UPDATED
+        await session.flush()
+    return row, change

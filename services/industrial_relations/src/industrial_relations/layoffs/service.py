@@ -13,7 +13,7 @@ from shared.events.industrial_relations import LaidOffWorker as WorkerEvent
 from shared.events.industrial_relations import LayoffRecordedV1, LayoffUpdatedV1
 from shared.listing import Listing
 from shared.outbox import enqueue
-from shared.persons import checked_people, listed_people, people_of, replace_people
+from shared.persons import checked_people, listed_people, people_of, upsert_with_people
 from shared.records import (
     Change,
     Page,
@@ -22,8 +22,6 @@ from shared.records import (
     get_visible,
     listed_rows,
     matching,
-    upsert_record,
-    utcnow,
 )
 from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,18 +61,16 @@ async def upsert_layoff(
     """Record or correct a layoff report and its workers; rows and event (the caller commits)."""
     workers = listed_people(checks.workers, data.workers)
     values = data.model_dump(exclude={"external_id", "workers"}) | {"region_code": checks.region}
-    row, change = await upsert_record(
-        session, Layoff, principal=principal, external_id=data.external_id, values=values
+    row, change = await upsert_with_people(
+        session,
+        Layoff,
+        people_model=LaidOffWorker,
+        parent="layoff_id",
+        principal=principal,
+        external_id=data.external_id,
+        values=values,
+        people=workers,
     )
-    if await replace_people(
-        session, LaidOffWorker, parent="layoff_id", parent_id=row.id, people=workers
-    ):
-        if change is Change.UNCHANGED:
-            # Only the workers changed: still a new revision of the report.
-            row.revision += 1
-            row.updated_at = utcnow()
-            change = Change.UPDATED
-        await session.flush()
     if change is not Change.UNCHANGED:
         cls = LayoffRecordedV1 if change is Change.CREATED else LayoffUpdatedV1
         event = cls(

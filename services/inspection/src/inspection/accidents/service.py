@@ -12,7 +12,7 @@ from shared.auth import Principal
 from shared.events.inspection import AccidentReportedV1, AccidentUpdatedV1, AccidentVictim
 from shared.listing import Listing
 from shared.outbox import enqueue
-from shared.persons import checked_people, listed_people, people_of, replace_people
+from shared.persons import checked_people, listed_people, people_of, upsert_with_people
 from shared.records import (
     Change,
     Page,
@@ -21,8 +21,6 @@ from shared.records import (
     get_visible,
     listed_rows,
     matching,
-    upsert_record,
-    utcnow,
 )
 from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,18 +69,16 @@ async def upsert_accident(
         company_id=checks.company.id,
         kbli_code=data.kbli_code or checks.company.kbli_code,
     )
-    row, change = await upsert_record(
-        session, Accident, principal=principal, external_id=data.external_id, values=values
+    row, change = await upsert_with_people(
+        session,
+        Accident,
+        people_model=Victim,
+        parent="accident_id",
+        principal=principal,
+        external_id=data.external_id,
+        values=values,
+        people=victims,
     )
-    if await replace_people(
-        session, Victim, parent="accident_id", parent_id=row.id, people=victims
-    ):
-        if change is Change.UNCHANGED:
-            # Only the victims changed: still a new revision of the accident.
-            row.revision += 1
-            row.updated_at = utcnow()
-            change = Change.UPDATED
-        await session.flush()
     if change is not Change.UNCHANGED:
         cls = AccidentReportedV1 if change is Change.CREATED else AccidentUpdatedV1
         event = cls(
