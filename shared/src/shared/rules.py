@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,6 +118,31 @@ class Rules:
         except NikMismatch as exc:
             self.add(name if exc.field == "nik" else sibling + exc.field, str(exc))
             return None
+
+    async def own(self, model: type[T], name: str, *, what: str, lock: bool = False) -> T | None:
+        """The caller's current (not withdrawn) record of ``model`` whose ``external_id`` is
+        at ``name`` (a program an enrolment names, ...): none is a problem naming ``name``; one
+        outside the caller's regions is a 403. With ``lock``, the row stays locked until the
+        commit (a concurrent correction of it then waits for this write)."""
+        external_id = self.text(name)
+        if external_id is None:
+            return None
+        columns = sa.inspect(model).columns
+        statement = sa.select(model).where(
+            columns.source_client == self.principal.client_id,
+            columns.external_id == external_id,
+            columns.withdrawn_at.is_(None),
+        )
+        if lock:
+            statement = statement.with_for_update()
+        row: T | None = await self.session.scalar(statement)
+        if row is None:
+            self.add(name, f"this client has no {what} {external_id!r}")
+            return None
+        region = getattr(row, "region_code", None)
+        if region is not None:
+            allow_region(self.principal, region, field=name)
+        return row
 
     def person(self, name: str = "nik") -> "Person | None":
         """The person whose NIK is at ``name`` (see :meth:`nik`), with their ``person_ref``."""

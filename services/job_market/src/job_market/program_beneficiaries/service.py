@@ -18,14 +18,13 @@ from shared.records import (
     Page,
     WriteResult,
     between,
-    current,
     get_visible,
     matching,
     page,
     upsert_record,
     utcnow,
 )
-from shared.rules import Person, Rules, allow_region
+from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from job_market.db import outbox
@@ -120,24 +119,7 @@ async def follow_program(
 async def _program(rules: Rules) -> EmploymentProgram | None:
     # Locked until commit: a concurrent correction of the program then waits and moves this
     # beneficiary too.
-    external_id = rules.text("program_external_id")
-    if external_id is None:
-        return None
-    columns = sa.inspect(EmploymentProgram).columns
-    row: EmploymentProgram | None = await rules.session.scalar(
-        sa.select(EmploymentProgram)
-        .where(
-            columns.source_client == rules.principal.client_id,
-            columns.external_id == external_id,
-            *current(EmploymentProgram),
-        )
-        .with_for_update()
-    )
-    if row is None:
-        rules.add("program_external_id", f"this client has no program {external_id!r}")
-        return None
-    allow_region(rules.principal, row.region_code, field="program_external_id")
-    return row
+    return await rules.own(EmploymentProgram, "program_external_id", what="program", lock=True)
 
 
 async def _not_twice(

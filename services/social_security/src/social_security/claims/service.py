@@ -19,14 +19,13 @@ from shared.records import (
     Page,
     WriteResult,
     between,
-    current,
     get_visible,
     matching,
     page,
     upsert_record,
     utcnow,
 )
-from shared.rules import Rules, allow_region
+from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from social_security.claims.models import Claim, ClaimCreate, ClaimPublic
@@ -37,21 +36,9 @@ from social_security.memberships.models import Membership
 async def check_claim(rules: Rules) -> Membership | None:
     """The caller's membership the claim is on (in the caller's regions), covering its
     program since before the claim."""
-    external_id = rules.text("membership_external_id")
-    if external_id is None:
-        return None
-    columns = sa.inspect(Membership).columns
-    membership: Membership | None = await rules.session.scalar(
-        sa.select(Membership).where(
-            columns.source_client == rules.principal.client_id,
-            columns.external_id == external_id,
-            *current(Membership),
-        )
-    )
+    membership = await rules.own(Membership, "membership_external_id", what="membership")
     if membership is None:
-        rules.add("membership_external_id", "no membership of this client has this external_id")
         return None
-    allow_region(rules.principal, membership.region_code, field="membership_external_id")
     program, claimed_at = rules.text("program"), rules.date("claimed_at")
     if program is not None and program not in membership.programs:
         rules.add(

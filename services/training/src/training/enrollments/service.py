@@ -18,14 +18,13 @@ from shared.records import (
     Page,
     WriteResult,
     between,
-    current,
     get_visible,
     matching,
     page,
     upsert_record,
     utcnow,
 )
-from shared.rules import Person, Rules, allow_region
+from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from training.db import outbox
@@ -94,24 +93,7 @@ async def follow_program(session: AsyncSession, *, program_id: uuid.UUID, region
 async def _program(rules: Rules) -> Program | None:
     # Locked until commit: a concurrent correction of the program's region then waits and
     # moves this enrolment too, and two enrolments of one person cannot both pass the check.
-    external_id = rules.text("program_external_id")
-    if external_id is None:
-        return None
-    columns = sa.inspect(Program).columns
-    row: Program | None = await rules.session.scalar(
-        sa.select(Program)
-        .where(
-            columns.source_client == rules.principal.client_id,
-            columns.external_id == external_id,
-            *current(Program),
-        )
-        .with_for_update()
-    )
-    if row is None:
-        rules.add("program_external_id", f"this client has no program {external_id!r}")
-        return None
-    allow_region(rules.principal, row.region_code, field="program_external_id")
-    return row
+    return await rules.own(Program, "program_external_id", what="program", lock=True)
 
 
 async def _not_enrolled_twice(
