@@ -18,6 +18,7 @@ from shared.records import (
     Page,
     WriteResult,
     between,
+    current,
     get_visible,
     matching,
     page,
@@ -130,12 +131,14 @@ async def _not_twice(
     ref: str,
     external_id: str,
 ) -> None:
-    # A person re-sent under a new id would count twice as a beneficiary.
+    # A person re-sent under a new id would count twice as a beneficiary; a withdrawn record
+    # counts nowhere, so it does not stop the person being sent again under the right id.
     columns = sa.inspect(Beneficiary).columns
     other = await session.scalar(
         sa.select(columns.external_id).where(
             columns.program_id == program_id,
             columns.person_ref == ref,
+            *current(Beneficiary),
             sa.not_(
                 sa.and_(
                     columns.source_client == principal.client_id,
