@@ -243,6 +243,11 @@ async def test_one_person_is_enrolled_once_per_program(
     other = await a_program(app_client, headers, program, vocational_field="Otomotif")
     elsewhere = resent | {"program_external_id": other["external_id"]}
     assert (await app_client.post(URL, json=elsewhere, headers=headers)).status_code == 201
+    # The first record withdrawn (sent under the wrong id), the person is sent again: accepted.
+    created = (await app_client.post(URL, json=first, headers=headers)).json()
+    assert (await app_client.delete(f"{URL}/{created['id']}", headers=headers)).status_code == 204
+    again = first | {"external_id": f"ENR-{uuid.uuid4().hex[:10]}"}
+    assert (await app_client.post(URL, json=again, headers=headers)).status_code == 201
 
 
 async def test_reads_are_scoped_to_the_token_regions(

@@ -32,7 +32,7 @@ from sqlmodel import Field, SQLModel
 from shared.audit import trail
 from shared.audit.table import Action
 from shared.auth import Principal
-from shared.errors import PROBLEM_RESPONSES, ProblemError
+from shared.errors import PROBLEM_RESPONSES, ProblemError, field_error
 from shared.events.base import RecordWithdrawn
 from shared.listing import Listing, Position
 from shared.outbox import enqueue
@@ -229,6 +229,41 @@ async def withdraw_record(
         event(id=row.id, revision=row.revision, region_code=region, withdrawn_at=row.withdrawn_at),
     )
     return row, True
+
+
+async def ensure_once(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    within: sa.ColumnElement[bool],
+    person_ref: str,
+    principal: Principal,
+    external_id: str,
+    detail: str,
+) -> None:
+    """409 naming ``nik`` when another current record of ``model`` ``within`` (a program's
+    enrolments, ...) is of the same person: a person re-sent under a new id would count twice.
+    ``detail`` reads with the other record's external id (``... as {other!r}``); a withdrawn
+    record counts nowhere and blocks nothing."""
+    columns = sa.inspect(model).columns
+    other = await session.scalar(
+        sa.select(columns.external_id).where(
+            within,
+            columns.person_ref == person_ref,
+            *current(model),
+            sa.not_(
+                sa.and_(
+                    columns.source_client == principal.client_id,
+                    columns.external_id == external_id,
+                )
+            ),
+        )
+    )
+    if other is not None:
+        message = detail.format(other=other)
+        raise ProblemError(
+            409, f"nik: {message}", kind="conflict", errors=[field_error("nik", message)]
+        )
 
 
 def current(model: type[R]) -> list[Any]:

@@ -9,7 +9,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import ProblemError, field_error
 from shared.events.job_market import ProgramBeneficiaryRecordedV1, ProgramBeneficiaryUpdatedV1
 from shared.listing import Listing
 from shared.outbox import enqueue
@@ -18,7 +17,7 @@ from shared.records import (
     Page,
     WriteResult,
     between,
-    current,
+    ensure_once,
     get_visible,
     matching,
     page,
@@ -70,8 +69,14 @@ async def upsert_beneficiary(
 ) -> WriteResult:
     """Record or correct a beneficiary; the row and its event (the caller commits)."""
     program, ref = checks.program, checks.person.person_ref
-    await _not_twice(
-        session, principal=principal, program_id=program.id, ref=ref, external_id=data.external_id
+    await ensure_once(
+        session,
+        Beneficiary,
+        within=sa.inspect(Beneficiary).columns.program_id == program.id,
+        person_ref=ref,
+        principal=principal,
+        external_id=data.external_id,
+        detail="this person is already a beneficiary of the program as {other!r}",
     )
     values = data.model_dump(exclude={"external_id", "nik", "program_external_id"})
     values.update(
@@ -121,37 +126,6 @@ async def _program(rules: Rules) -> EmploymentProgram | None:
     # Locked until commit: a concurrent correction of the program then waits and moves this
     # beneficiary too.
     return await rules.own(EmploymentProgram, "program_external_id", what="program", lock=True)
-
-
-async def _not_twice(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    program_id: uuid.UUID,
-    ref: str,
-    external_id: str,
-) -> None:
-    # A person re-sent under a new id would count twice as a beneficiary; a withdrawn record
-    # counts nowhere, so it does not stop the person being sent again under the right id.
-    columns = sa.inspect(Beneficiary).columns
-    other = await session.scalar(
-        sa.select(columns.external_id).where(
-            columns.program_id == program_id,
-            columns.person_ref == ref,
-            *current(Beneficiary),
-            sa.not_(
-                sa.and_(
-                    columns.source_client == principal.client_id,
-                    columns.external_id == external_id,
-                )
-            ),
-        )
-    )
-    if other is not None:
-        detail = f"this person is already a beneficiary of the program as {other!r}"
-        raise ProblemError(
-            409, f"nik: {detail}", kind="conflict", errors=[field_error("nik", detail)]
-        )
 
 
 def _event(

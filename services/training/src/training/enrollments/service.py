@@ -9,7 +9,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.errors import ProblemError, field_error
 from shared.events.training import EnrollmentRecordedV1, EnrollmentUpdatedV1
 from shared.listing import Listing
 from shared.outbox import enqueue
@@ -18,6 +17,7 @@ from shared.records import (
     Page,
     WriteResult,
     between,
+    ensure_once,
     get_visible,
     matching,
     page,
@@ -54,8 +54,16 @@ async def upsert_enrollment(
 ) -> WriteResult:
     """Record or correct an enrolment; the row and its event (the caller commits)."""
     program, ref = checks.program, checks.person.person_ref
-    await _not_enrolled_twice(
-        session, principal=principal, program_id=program.id, ref=ref, external_id=data.external_id
+    # A second enrolment of one person in one program (a re-sent record under a new id)
+    # would count the person twice in every training indicator.
+    await ensure_once(
+        session,
+        Enrollment,
+        within=sa.inspect(Enrollment).columns.program_id == program.id,
+        person_ref=ref,
+        principal=principal,
+        external_id=data.external_id,
+        detail="this person is already enrolled in the program as {other!r}",
     )
     values = data.model_dump(exclude={"external_id", "nik", "program_external_id"})
     values.update(
@@ -94,36 +102,6 @@ async def _program(rules: Rules) -> Program | None:
     # Locked until commit: a concurrent correction of the program's region then waits and
     # moves this enrolment too, and two enrolments of one person cannot both pass the check.
     return await rules.own(Program, "program_external_id", what="program", lock=True)
-
-
-async def _not_enrolled_twice(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    program_id: uuid.UUID,
-    ref: str,
-    external_id: str,
-) -> None:
-    # A second enrolment of one person in one program (a re-sent record under a new id)
-    # would count the person twice in every training indicator.
-    columns = sa.inspect(Enrollment).columns
-    other = await session.scalar(
-        sa.select(columns.external_id).where(
-            columns.program_id == program_id,
-            columns.person_ref == ref,
-            sa.not_(
-                sa.and_(
-                    columns.source_client == principal.client_id,
-                    columns.external_id == external_id,
-                )
-            ),
-        )
-    )
-    if other is not None:
-        detail = f"this person is already enrolled in the program as {other!r}"
-        raise ProblemError(
-            409, f"nik: {detail}", kind="conflict", errors=[field_error("nik", detail)]
-        )
 
 
 def _event(
