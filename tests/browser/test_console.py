@@ -204,6 +204,25 @@ async def test_an_officer_closes_a_month_and_the_heatmap_shows_it(sign_in: SignI
     await until(shown)
 
 
+async def test_a_month_closed_after_its_deadline_shows_late(sign_in: SignIn) -> None:
+    visit = await sign_in(OFFICER)
+    page = visit.page
+    month = last_months(6)[0]  # long past its deadline
+    await visit.open("/dashboard/completeness")
+    await page.select_option("#close-domain", "training")
+    await page.select_option("#close-period", month)
+    await page.click("form[action='/dashboard/completeness/close'] button")
+    await page.wait_for_selector(".notice")
+    # A row is the region's name, then 12 months oldest first: six months back is cell 8.
+    cell = "table.heatmap[data-domain=training] tbody tr td:nth-child(8)"
+
+    async def shown() -> bool:
+        await page.reload()
+        return await page.get_attribute(cell, "data-state") == "late"
+
+    await until(shown)
+
+
 async def test_a_new_record_appears_in_the_feed(sign_in: SignIn, api: Api) -> None:
     visit = await sign_in(OFFICER)
     await visit.open("/dashboard/feed")

@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from limits.errors import StorageError
 from shared.db import SessionDep
+from shared.regions import PILOT_REGIONS, registry
 from shared.services import DOMAIN_SERVICES, by_domain
 
 from gateway.console.accounts import (
@@ -459,7 +460,7 @@ async def completeness(
 ) -> HTMLResponse:
     api = PersonApi(request, console.account)
     months = _months_back(12)
-    regions = await _completeness_regions(api, console)
+    regions = _completeness_regions(console)
     values = (
         await api.get_json(
             "/api/v1/indicators/values",
@@ -506,10 +507,8 @@ async def completeness(
     )
 
 
-async def _completeness_regions(api: PersonApi, console: ConsoleSession) -> list[tuple[str, str]]:
+def _completeness_regions(console: ConsoleSession) -> list[tuple[str, str]]:
     """The participating regencies a person watches: their own, or every pilot region."""
-    from shared.regions import PILOT_REGIONS, registry
-
     known = registry()
     codes = (
         [r.code for r in PILOT_REGIONS]
@@ -522,14 +521,11 @@ async def _completeness_regions(api: PersonApi, console: ConsoleSession) -> list
 async def _closures(api: PersonApi, domain: str, console: ConsoleSession) -> set[tuple[str, str]]:
     """(regency, month) pairs the domain's regions closed (on time or not)."""
     try:
-        listed = await api.get_json(f"/api/v1/{domain}/reporting-periods", limit=500)
+        listed = await api.get_json(f"/api/v1/{domain}/reporting-periods")
     except ApiRefused:
         return set()
-    items = listed.get("items", listed) if isinstance(listed, dict) else listed
     return {
-        (item["region_code"], item["period"])
-        for item in items
-        if isinstance(item, dict) and item.get("completed_at")
+        (item["region_code"], item["period"]) for item in listed["items"] if item["completed_at"]
     }
 
 
