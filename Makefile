@@ -15,8 +15,16 @@ ASYNCAPI_VALIDATOR := tests/contract/asyncapi
 CONSOLE_ASSETS := gateway/console
 # axe-core, with which the browser tests check the console's accessibility.
 AXE := tests/browser/axe
+# The Helm chart's checks: helm and kubeconform, built from the Go module proxy (pinned here)
+# into .local/tools the first time (a few minutes).
+HELM_VERSION := v4.3.2
+KUBECONFORM_VERSION := v0.8.0
+TOOLS := $(CURDIR)/.local/tools
+export SINERGI_HELM := $(TOOLS)/helm-$(HELM_VERSION)/helm
+export SINERGI_KUBECONFORM := $(TOOLS)/kubeconform-$(KUBECONFORM_VERSION)/kubeconform
+CHART := deploy/helm/sinergi
 
-.PHONY: run test lint bench setup browser clean-state
+.PHONY: run test lint bench setup browser chart-tools clean-state
 
 setup:
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
@@ -35,13 +43,22 @@ browser:
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+chart-tools:
+	@test -x $(SINERGI_HELM) || GOBIN=$(dir $(SINERGI_HELM)) go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+	@test -x $(SINERGI_KUBECONFORM) || GOBIN=$(dir $(SINERGI_KUBECONFORM)) \
+		go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+
 run: setup
 	$(UV) run --frozen python -m sinergi_local.run
 
-test: setup browser
+test: setup browser chart-tools
 	$(UV) run --frozen pytest
 
-lint: setup
+lint: setup chart-tools
+	$(SINERGI_HELM) lint --strict $(CHART) -f $(CHART)/values-pilot.yaml
+	$(SINERGI_HELM) lint --strict $(CHART) -f $(CHART)/values-national.yaml
+	$(UV) run --frozen python -m sinergi_local.helm platform --check
+	$(UV) run --frozen pytest -q -p no:cacheprovider tests/contract/test_helm_chart.py
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy -p shared -p sinergi_local -p gateway -p job_market -p training \

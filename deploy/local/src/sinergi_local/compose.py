@@ -34,7 +34,9 @@ _HEADER = """\
 #   curl -s -X POST http://localhost:8000/oauth/token ...   (credentials in the `state` volume:
 #   docker compose run --rm setup cat /var/lib/sinergi/demo-clients.json)
 # Set SINERGI_PERSON_REF_SECRET in the environment or an .env file before the first start:
-# it links people across services and must never change afterwards.
+# it links people across services and must never change afterwards. Set SINERGI_DATA_KEYS too:
+# the key of NIK and names at rest, "<id>:<base64 of 32 random bytes>" (e.g. `k1:` followed by
+# `python3 -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())"`).
 #
 # Every connection authenticates; put these in .env too (URL-safe characters, 16 or more, e.g.
 # `python3 -c "import secrets; print(secrets.token_urlsafe(24))"` for each):
@@ -69,6 +71,7 @@ x-env: &env
   SINERGI_KAFKA_SECURITY_PROTOCOL: SASL_PLAINTEXT
   SINERGI_KAFKA_SASL_MECHANISM: SCRAM-SHA-512
   SINERGI_PERSON_REF_SECRET: ${SINERGI_PERSON_REF_SECRET:?set SINERGI_PERSON_REF_SECRET}
+  SINERGI_DATA_KEYS: ${SINERGI_DATA_KEYS:?set SINERGI_DATA_KEYS}
   SINERGI_JWT_PUBLIC_KEY_PATH: /var/lib/sinergi/secrets/jwt-public.pem
   SINERGI_JWT_PRIVATE_KEY_PATH: /var/lib/sinergi/secrets/jwt-private.pem
 
