@@ -3,11 +3,8 @@ restart, scopes, bad requests, and the end of a stream when its token expires.""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +14,7 @@ from shared.auth import TokenIssuer
 from shared.identifiers import nik_for
 from shared.settings import Settings
 from sinergi_local.platform import Platform
+from sinergi_local.testing import EventStream
 
 Tokens = Callable[[str], Awaitable[dict[str, str]]]
 MINISTRY = "kemnaker-pusdatin"
@@ -24,52 +22,6 @@ BEKASI, BATANG = "disnaker-3216", "disnaker-3325"
 JOB_SEEKERS = "/api/v1/job-market/job-seekers"
 STREAM = "/api/v1/streams/job-market"
 REGISTERED = "id.go.kemnaker.sinergi.job_market.job_seeker.registered.v1"
-
-
-@dataclass
-class Event:
-    id: str | None
-    event: str | None
-    data: dict[str, Any]
-
-
-class EventStream:
-    """The SSE events of one open response, parsed as the EventSource algorithm does."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self._lines = response.aiter_lines()
-
-    async def next(self, timeout: float = 30.0) -> Event:
-        return await asyncio.wait_for(self._next(), timeout)
-
-    async def _next(self) -> Event:
-        fields: dict[str, list[str]] = {}
-        async for line in self._lines:
-            if not line:
-                if "data" in fields:
-                    return Event(
-                        id=fields.get("id", [None])[-1],
-                        event=fields.get("event", [None])[-1],
-                        data=json.loads("\n".join(fields["data"])),
-                    )
-                fields = {}
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            fields.setdefault(name, []).append(value.removeprefix(" "))
-        raise EOFError("the stream ended")
-
-    async def until(self, wanted: set[str], timeout: float = 30.0) -> list[Event]:
-        """Events until every entity id of ``wanted`` has come. Events of different entities
-        may come in any order (each entity's own events stay in order: one partition)."""
-        seen: list[Event] = []
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not wanted <= {e.data["subject"] for e in seen}:
-            seen.append(await self.next(timeout=max(0.1, deadline - loop.time())))
-        return seen
 
 
 @pytest.fixture(scope="module")

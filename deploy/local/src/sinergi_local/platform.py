@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -199,6 +199,8 @@ class Platform:
         self.kafka = kafka
         self.services = tuple(services)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.replicas: dict[str, tuple[str, int, dict[str, str]]] = {}
+        """Further instances (``start_replica``): name -> (process, port, extra settings)."""
         self.secrets_dir = config.secrets
         self.secrets = SecretStore(self.secrets_dir)
         self.logs_dir = config.state_dir / "logs"
@@ -328,6 +330,24 @@ class Platform:
         self._spawn(name)
         self._wait_healthy(name, time.monotonic() + timeout)
 
+    def start_replica(
+        self,
+        of: str,
+        *,
+        port: int,
+        settings: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> str:
+        """Start another instance of process ``of`` on ``port``, as a second pod would run:
+        the same database, Kafka principal and consumer group, plus ``settings`` (e.g. a
+        gateway's upstream URL). Returns its name (``<of>@<port>``), which ``kill``,
+        ``restart`` and ``stop_process`` take; ``stop`` stops it with the rest."""
+        name = f"{of}@{port}"
+        self.replicas[name] = (of, port, dict(settings or {}))
+        self._spawn(name)
+        self._wait_healthy(name, time.monotonic() + timeout)
+        return name
+
     def kill(self, name: str) -> None:
         """SIGKILL one process, as a crash would (fault injection)."""
         process = self.processes.pop(name)
@@ -343,8 +363,14 @@ class Platform:
         specs["gateway"] = ("gateway.main:create_app", self.config.gateway_port, "sinergi_gateway")
         return specs
 
+    def _spec(self, name: str) -> tuple[str, int, str, dict[str, str]]:
+        """(app factory, port, database, environment) of a process or a replica."""
+        of, port, settings = self.replicas.get(name, (name, 0, {}))
+        factory, own_port, database = self._process_specs()[of]
+        return factory, port or own_port, database, self.environment(of, database) | settings
+
     def _spawn(self, name: str) -> None:
-        factory, port, database = self._process_specs()[name]
+        factory, port, _, environment = self._spec(name)
         log_file = (self.logs_dir / f"{name}.log").open("ab")
         command = [
             sys.executable, "-m", "uvicorn", "--factory", factory,
@@ -353,7 +379,7 @@ class Platform:
         ]  # fmt: skip
         self.processes[name] = subprocess.Popen(
             command,
-            env=self.environment(name, database),
+            env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -362,7 +388,8 @@ class Platform:
         log_file.close()
 
     def _wait_healthy(self, name: str, deadline: float) -> None:
-        url = f"http://{HOST}:{self._process_specs()[name][1]}/health"
+        of, port, _ = self.replicas.get(name, (name, 0, {}))
+        url = f"http://{HOST}:{port or self._process_specs()[of][1]}/health"
         while True:
             process = self.processes[name]
             if process.poll() is not None:

@@ -229,6 +229,52 @@ def sql_runner(database_url: str) -> Sql:
     return run
 
 
+@dataclass
+class Event:
+    id: str | None
+    event: str | None
+    data: dict[str, Any]
+
+
+class EventStream:
+    """The SSE events of one open response, parsed as the EventSource algorithm does."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+
+    async def next(self, timeout: float = 30.0) -> Event:
+        return await asyncio.wait_for(self._next(), timeout)
+
+    async def _next(self) -> Event:
+        fields: dict[str, list[str]] = {}
+        async for line in self._lines:
+            if not line:
+                if "data" in fields:
+                    return Event(
+                        id=fields.get("id", [None])[-1],
+                        event=fields.get("event", [None])[-1],
+                        data=json.loads("\n".join(fields["data"])),
+                    )
+                fields = {}
+                continue
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            fields.setdefault(name, []).append(value.removeprefix(" "))
+        raise EOFError("the stream ended")
+
+    async def until(self, wanted: set[str], timeout: float = 30.0) -> list[Event]:
+        """Events until every entity id of ``wanted`` has come. Events of different entities
+        may come in any order (each entity's own events stay in order: one partition)."""
+        seen: list[Event] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not wanted <= {e.data["subject"] for e in seen}:
+            seen.append(await self.next(timeout=max(0.1, deadline - loop.time())))
+        return seen
+
+
 @dataclass(frozen=True)
 class ServiceUnderTest:
     """A domain service as its tests run it: in process, on a fresh migrated database of its own,
