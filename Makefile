@@ -22,9 +22,13 @@ KUBECONFORM_VERSION := v0.8.0
 TOOLS := $(CURDIR)/.local/tools
 export SINERGI_HELM := $(TOOLS)/helm-$(HELM_VERSION)/helm
 export SINERGI_KUBECONFORM := $(TOOLS)/kubeconform-$(KUBECONFORM_VERSION)/kubeconform
+# Prometheus' promtool checks the alert rules in `make lint` (a long first build: 10-15 minutes
+# on two cores, so `make test` checks the rules' structure with a parser instead).
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := $(TOOLS)/promtool-$(PROMTOOL_VERSION)/promtool
 CHART := deploy/helm/sinergi
 
-.PHONY: run test lint bench setup browser chart-tools clean-state
+.PHONY: run test lint bench setup browser chart-tools lint-tools clean-state
 
 setup:
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
@@ -48,13 +52,18 @@ chart-tools:
 	@test -x $(SINERGI_KUBECONFORM) || GOBIN=$(dir $(SINERGI_KUBECONFORM)) \
 		go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
 
+lint-tools: chart-tools
+	@test -x $(PROMTOOL) || GOBIN=$(dir $(PROMTOOL)) \
+		go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
 run: setup
 	$(UV) run --frozen python -m sinergi_local.run
 
 test: setup browser chart-tools
 	$(UV) run --frozen pytest
 
-lint: setup chart-tools
+lint: setup lint-tools
+	$(PROMTOOL) check rules deploy/observability/alerts.yml
 	$(SINERGI_HELM) lint --strict $(CHART) -f $(CHART)/values-pilot.yaml
 	$(SINERGI_HELM) lint --strict $(CHART) -f $(CHART)/values-national.yaml
 	$(UV) run --frozen python -m sinergi_local.helm platform --check
