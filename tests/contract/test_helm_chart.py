@@ -290,10 +290,17 @@ def test_topics_partitions_and_retention_come_from_values(helm_bin: str) -> None
     (listener,) = kafka["spec"]["kafka"]["listeners"]
     assert listener["tls"] is True and listener["authentication"]["type"] == "scram-sha-512"
     pools = of_kind(docs, "KafkaNodePool")
-    assert sorted(r for p in pools.values() for r in p["spec"]["roles"]) == [
-        "broker",
-        "controller",
-    ]
+    assert {name: p["spec"]["roles"] for name, p in pools.items()} == {
+        "controllers": ["controller"],
+        "brokers": ["broker"],
+    }
+    # A pilot's three nodes are controllers and brokers at once.
+    pilot = of_kind(
+        resources(render(helm_bin, "-f", str(CHART / "values-pilot.yaml"))), "KafkaNodePool"
+    )
+    assert {name: p["spec"]["roles"] for name, p in pilot.items()} == {
+        "brokers": ["controller", "broker"]
+    }
 
 
 def test_the_chart_holds_no_secret_material(helm_bin: str) -> None:
