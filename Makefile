@@ -15,8 +15,8 @@ ASYNCAPI_VALIDATOR := tests/contract/asyncapi
 CONSOLE_ASSETS := gateway/console
 # axe-core, with which the browser tests check the console's accessibility.
 AXE := tests/browser/axe
-# The Helm chart's checks: helm and kubeconform, built from the Go module proxy (pinned here)
-# into .local/tools the first time (a few minutes).
+# The Helm chart's checks (`make lint`): helm and kubeconform, built from the Go module proxy
+# (pinned here) into .local/tools the first time (a few minutes, which `make test` is spared).
 HELM_VERSION := v4.3.2
 KUBECONFORM_VERSION := v0.8.0
 TOOLS := $(CURDIR)/.local/tools
@@ -59,7 +59,7 @@ lint-tools: chart-tools
 run: setup
 	$(UV) run --frozen python -m sinergi_local.run
 
-test: setup browser chart-tools
+test: setup browser
 	$(UV) run --frozen pytest
 
 lint: setup lint-tools
@@ -67,7 +67,7 @@ lint: setup lint-tools
 	$(SINERGI_HELM) lint --strict $(CHART) -f $(CHART)/values-pilot.yaml
 	$(SINERGI_HELM) lint --strict $(CHART) -f $(CHART)/values-national.yaml
 	$(UV) run --frozen python -m sinergi_local.helm platform --check
-	$(UV) run --frozen pytest -q -p no:cacheprovider tests/contract/test_helm_chart.py
+	$(UV) run --frozen pytest -q -p no:cacheprovider deploy/helm/tests
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy -p shared -p sinergi_local -p gateway -p job_market -p training \

@@ -36,9 +36,9 @@ IMPORTS = f"{JOB_SEEKERS}/imports"
 HEADER = "external_id,nik,full_name,birth_date,sex,education_level,region_code,registered_at\n"
 STREAM = "/api/v1/streams/job-market"
 REGISTERED = "id.go.kemnaker.sinergi.job_market.job_seeker.registered.v1"
-WRITES = 240
+WRITES = 150
 WRITERS = 6
-IMPORT_ROWS = 20_000
+IMPORT_ROWS = 8_000
 
 
 def seeker(serial: int, registered_at: date, prefix: str) -> dict[str, Any]:
