@@ -100,20 +100,22 @@ class Reports:
         province = sa.func.split_part(r.region_code, ".", 1)
         provinces = [a for a in areas if a in regions.provinces]
         regencies = [a for a in areas if a in regions.regencies]
+        # Each level distinct in the database: the nation's answer is one row per domain and
+        # month, not one per reporting regency (a union of one select is that select alone).
         levels = []
         if NATIONAL in areas:
-            levels.append(sa.select(r.domain, r.month, sa.literal(NATIONAL)))
+            levels.append(sa.select(r.domain, r.month, sa.literal(NATIONAL)).distinct())
         if provinces:
             levels.append(
-                sa.select(r.domain, r.month, province).where(
-                    province == sa.any_(_texts("provinces", provinces))
-                )
+                sa.select(r.domain, r.month, province)
+                .where(province == sa.any_(_texts("provinces", provinces)))
+                .distinct()
             )
         if regencies:
             levels.append(
-                sa.select(r.domain, r.month, r.region_code).where(
-                    r.region_code == sa.any_(_texts("regencies", regencies))
-                )
+                sa.select(r.domain, r.month, r.region_code)
+                .where(r.region_code == sa.any_(_texts("regencies", regencies)))
+                .distinct()
             )
         if levels:
             for domain, month, area in await session.execute(sa.union(*levels)):

@@ -117,6 +117,16 @@ async def compute_values(
     # area or the period is worked out once, and the answer (computed here, of the declared
     # types) is not validated again.
     values: list[IndicatorValue] = []
+    # Whether an area reported a domain for a period, asked once per (domain, area, period)
+    # rather than once per indicator and breakdown.
+    silence: dict[tuple[str, str, Span], bool] = {}
+
+    def silent(domain: str, area: str, span: Span) -> bool:
+        key = (domain, area, span)
+        if key not in silence:
+            silence[key] = completeness and not reports.reported(domain, area, span)
+        return silence[key]
+
     for indicator in indicators:
         combinations = _combinations(indicator, query.by, totals)
         dimensions = [dict(zip(query.by, dims, strict=True)) for dims in combinations]
@@ -145,7 +155,7 @@ async def compute_values(
             exact_here = exact is None or area in exact
             for span in query.periods:
                 period = str(span)
-                silent = completeness and not reports.reported(domain, area, span)
+                unreported = silent(domain, area, span)
                 for dims, named in zip(combinations, dimensions, strict=True):
                     hidden = not exact_here and any(
                         guard.is_hidden(key, span, indicator.min_count, area, dims)
@@ -159,10 +169,10 @@ async def compute_values(
                             period=period,
                             dimensions=named,
                             value=None
-                            if hidden or silent
+                            if hidden or unreported
                             else indicator.formula.value(_part(totals, area, span, dims)),
                             status="not_reported"
-                            if silent
+                            if unreported
                             else "suppressed"
                             if hidden
                             else "reported",
