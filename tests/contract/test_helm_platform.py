@@ -19,13 +19,26 @@ def test_platform_yaml_lists_every_process_topic_and_principal_with_the_runners_
     names = [p["name"] for p in platform["processes"]]
     assert names == [s.name.replace("_", "-") for s in SERVICES] + ["gateway"]
     acls = {
-        (user["name"], acl["resource"].get("name", "kafka-cluster"), operation)
+        (
+            user["name"],
+            acl["resource"]["type"],
+            acl["resource"].get("name", "kafka-cluster"),
+            acl["resource"].get("patternType", "literal"),
+            operation,
+        )
         for user in platform["kafkaUsers"]
         for acl in user["acls"]
         for operation in acl["operations"]
     }
+    # Strimzi's names: resource types in lower case, operations in CamelCase, prefix patterns.
     expected = {
-        (g.principal, g.name, operation.replace("_", " ").title().replace(" ", ""))
+        (
+            g.principal,
+            {"TOPIC": "topic", "GROUP": "group", "CLUSTER": "cluster"}[g.resource],
+            g.name,
+            "prefix" if g.prefixed else "literal",
+            operation.replace("_", " ").title().replace(" ", ""),
+        )
         for g in kafka_grants()
         for operation in g.operations
     }

@@ -28,7 +28,6 @@ from shared.dlq import dlq_topic
 from shared.events import TOPICS
 from shared.services import SERVICES
 from sinergi_local import helm
-from sinergi_local.access import kafka_grants
 
 ROOT = Path(__file__).resolve().parents[3]
 CHART = ROOT / "deploy" / "helm" / "sinergi"
@@ -242,34 +241,16 @@ def test_the_gateway_reaches_every_service_and_each_process_its_own_database(
     assert len(roles["sinergi-postgres"]) == len(PROCESSES) - 1
 
 
-def test_kafka_users_have_exactly_the_local_runners_acls(helm_bin: str) -> None:
-    """The KafkaUsers grant what ``sinergi_local.access`` grants on one machine, no more."""
+def test_kafka_users_have_exactly_the_acls_of_platform_yaml(helm_bin: str) -> None:
+    """Each KafkaUser grants what platform.yaml lists for its principal (which
+    ``tests/contract/test_helm_platform.py`` holds to the local runner's grants), no more."""
     users = of_kind(resources(render(helm_bin)), "KafkaUser")
-    rendered = {
-        (
-            name,
-            acl["resource"]["type"],
-            acl["resource"].get("name", "kafka-cluster"),
-            acl["resource"].get("patternType", "literal"),
-            operation,
-        )
-        for name, user in users.items()
-        for acl in user["spec"]["authorization"]["acls"]
-        for operation in acl["operations"]
-    }
-    expected = {
-        (
-            grant.principal,
-            {"TOPIC": "topic", "GROUP": "group", "CLUSTER": "cluster"}[grant.resource],
-            grant.name,
-            "prefix" if grant.prefixed else "literal",
-            operation.replace("_", " ").title().replace(" ", ""),
-        )
-        for grant in kafka_grants()
-        for operation in grant.operations
-    }
-    assert rendered == expected
-    for user in users.values():
+    declared = {u["name"]: u["acls"] for u in helm.platform()["kafkaUsers"]}
+    assert sorted(users) == sorted(declared)
+    for name, user in users.items():
+        rendered = user["spec"]["authorization"]["acls"]
+        assert all(acl.pop("type") == "allow" for acl in rendered)
+        assert rendered == declared[name], name
         assert user["spec"]["authentication"]["type"] == "scram-sha-512"
 
 
