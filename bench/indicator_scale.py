@@ -78,9 +78,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import random
 import shutil
@@ -89,6 +91,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -335,12 +338,15 @@ class Population:
                 events.append(self.membership(p, self.after(ended, 0, 60), None, moved))
         return [e for e in events if _dated(e) <= LAST_DAY]
 
-    def events(self, count: int) -> Iterator[IntegrationEvent]:
-        """``count`` events, person after person."""
+    def events(self, count: int, share: int = 0, shares: int = 1) -> Iterator[IntegrationEvent]:
+        """``count`` events, person after person; of them, those of every ``shares``-th person
+        from the ``share``-th (the stream is the same whatever the shares: each share draws
+        every person and keeps its own)."""
         emitted = 0
-        while emitted < count:
+        for person in itertools.count():
             for event in self.person_events():
-                yield event
+                if person % shares == share:
+                    yield event
                 emitted += 1
                 if emitted == count:
                     return
@@ -358,9 +364,11 @@ def _dated(event: IntegrationEvent) -> date:
 
 
 class Records:
-    """Events as the consumer receives them: Kafka records of their topic, offsets in order."""
+    """Events as the consumer receives them: Kafka records of their topic and ``partition``,
+    offsets in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, partition: int = 0) -> None:
+        self.partition = partition
         self.offsets: Counter[str] = Counter()
 
     def __call__(self, event: IntegrationEvent) -> ConsumerRecord[bytes, bytes]:
@@ -370,7 +378,7 @@ class Records:
         self.offsets[event.topic] += 1
         return ConsumerRecord(
             topic=event.topic,
-            partition=0,
+            partition=self.partition,
             offset=offset,
             timestamp=int(time.time() * 1000),
             timestamp_type=0,
@@ -387,12 +395,23 @@ class Records:
 class Fill:
     events: int = 0
     apply_seconds: float = 0.0
+    """Per consumer (the slowest's, when several ran side by side)."""
     wall_seconds: float = 0.0
     by_type: Counter[str] = field(default_factory=Counter)
 
+    def merged(self, other: Fill) -> Fill:
+        """Two consumers' fills run side by side."""
+        return Fill(
+            events=self.events + other.events,
+            apply_seconds=max(self.apply_seconds, other.apply_seconds),
+            wall_seconds=max(self.wall_seconds, other.wall_seconds),
+            by_type=self.by_type + other.by_type,
+        )
 
-async def fill(url: str, records: int, seed: int) -> Fill:
-    """Apply ``records`` generated events through the service's consumer, batch by batch."""
+
+async def fill_share(url: str, records: int, seed: int, share: int, shares: int) -> Fill:
+    """Apply the ``share``-th of ``shares`` parts of ``records`` generated events through the
+    service's consumer, batch by batch (one part: all of them)."""
     engine = create_engine(url, pool_size=2)
     consumer = build_consumer(
         sessions=session_factory(engine),
@@ -400,8 +419,9 @@ async def fill(url: str, records: int, seed: int) -> Fill:
         kafka=KafkaAccess(bootstrap="127.0.0.1:9", username="unused", password=""),
     )
     done = Fill()
-    wrap = Records()
+    wrap = Records(partition=share)
     buffers: dict[str, list[ConsumerRecord[bytes, bytes]]] = defaultdict(list)
+    who = f"  [consumer {share + 1}/{shares}]" if shares > 1 else " "
 
     async def apply(batch: list[ConsumerRecord[bytes, bytes]]) -> None:
         began = time.perf_counter()
@@ -412,18 +432,18 @@ async def fill(url: str, records: int, seed: int) -> Fill:
 
     started = said = time.perf_counter()
     try:
-        for event in Population(seed).events(records):
+        for event in Population(seed).events(records, share, shares):
             done.by_type[type(event).__name__] += 1
             buffer = buffers[event.topic]
             buffer.append(wrap(event))
             if len(buffer) == BATCH:
                 await apply(buffer)
-                if time.perf_counter() - said > 15:
+                if time.perf_counter() - said > 30:
                     said = time.perf_counter()
                     spent = said - started
                     say(
-                        f"  filled {done.events:,}/{records:,} events in {spent:.0f} s"
-                        f" ({done.events / spent:,.0f}/s; apply alone"
+                        f"{who} filled {done.events:,} of about {records // shares:,} events in"
+                        f" {spent:.0f} s ({done.events / spent:,.0f}/s; apply alone"
                         f" {done.events / done.apply_seconds:,.0f}/s)"
                     )
         for buffer in buffers.values():
@@ -431,6 +451,28 @@ async def fill(url: str, records: int, seed: int) -> Fill:
                 await apply(buffer)
     finally:
         await engine.dispose()
+    done.wall_seconds = time.perf_counter() - started
+    return done
+
+
+def _fill_share(url: str, records: int, seed: int, share: int, shares: int) -> Fill:
+    return asyncio.run(fill_share(url, records, seed, share, shares))
+
+
+def fill(url: str, records: int, seed: int, consumers: int) -> Fill:
+    """Apply ``records`` generated events through ``consumers`` consumers side by side (each a
+    process of its own, as replicas of the service each own some partitions: here the records
+    of every ``consumers``-th person)."""
+    if consumers == 1:
+        return _fill_share(url, records, seed, 0, 1)
+    started = time.perf_counter()
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=consumers, mp_context=spawn) as pool:
+        parts = [
+            pool.submit(_fill_share, url, records, seed, share, consumers)
+            for share in range(consumers)
+        ]
+        done = functools.reduce(Fill.merged, (part.result() for part in parts))
     done.wall_seconds = time.perf_counter() - started
     return done
 
@@ -636,24 +678,38 @@ def measure_scale(
     records: int,
     args: argparse.Namespace,
 ) -> Scale:
-    database = f"aggregation_{records}"
+    database = f"aggregation_{records}_seed{args.seed}"
     password = postgres_password(secrets, "aggregation")
-    postgres.ensure_service_database(database=database, role="aggregation", password=password)
     url = postgres.url_for(database, role="aggregation", password=password)
-    upgrade("aggregation", url)
-    say(f"{records:,} records: filling {database} ...")
-    done = asyncio.run(fill(url, records, args.seed))
-    say(
-        f"  filled in {done.wall_seconds:.1f} s ({done.events / done.wall_seconds:,.0f} events/s;"
-        f" apply alone {done.events / done.apply_seconds:,.0f}/s); VACUUM ANALYZE ..."
-    )
+    kept = STATE / "filled" / f"{database}.json"
+    if args.keep and kept.exists():
+        # Filled by an earlier run with --keep; migrations added since then still apply.
+        upgrade("aggregation", url)
+        saved = json.loads(kept.read_text())
+        done = Fill(**{**saved["fill"], "by_type": Counter(saved["fill"]["by_type"])})
+        say(f"{records:,} records: {database} kept from an earlier run (--keep); VACUUM ANALYZE")
+    else:
+        postgres.drop_database(database)  # what an interrupted run left
+        postgres.ensure_service_database(database=database, role="aggregation", password=password)
+        upgrade("aggregation", url)
+        say(f"{records:,} records: filling {database} with {args.consumers} consumer(s) ...")
+        done = fill(url, records, args.seed, args.consumers)
+        say(
+            f"  filled in {done.wall_seconds:.1f} s"
+            f" ({done.events / done.wall_seconds:,.0f} events/s; apply alone"
+            f" {done.events / done.apply_seconds:,.0f}/s); VACUUM ANALYZE ..."
+        )
     sizes = asyncio.run(vacuum_and_measure(url))
     if sizes.not_applied:
         raise RuntimeError(f"{sizes.not_applied} events were not applied (see the inbox)")
+    if args.keep and not kept.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps({"fill": {**vars(done), "by_type": dict(done.by_type)}}))
     log = STATE / "logs" / f"aggregation-{records}.log"
     with aggregation_server(url, keys, broker.access(AGGREGATION_USER), log) as base:
         cases, timings = asyncio.run(run_cases(base, bearer(keys), args.repeat))
-    postgres.drop_database(database)
+    if not args.keep:
+        postgres.drop_database(database)
     return Scale(records, done, sizes, cases, timings)
 
 
@@ -955,6 +1011,18 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=30, help="timed queries per case")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--consumers",
+        type=int,
+        default=2,
+        help="consumers filling side by side (processes, as replicas on their own partitions)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help=f"keep {STATE.relative_to(ROOT)} and the filled databases, and reuse those an"
+        " earlier run with --keep filled (same size and seed) instead of filling again",
+    )
     parser.add_argument("--latency", action="store_true", help="also run write -> indicator")
     parser.add_argument("--latency-only", action="store_true", help="only write -> indicator")
     parser.add_argument("--latency-rate", type=float, default=200.0, help="writes per second")
@@ -972,8 +1040,10 @@ def main() -> None:
     latency: Latency | None = None
     try:
         if sizes:
-            shutil.rmtree(STATE, ignore_errors=True)
-            (STATE / "logs").mkdir(parents=True)
+            if not args.keep:
+                shutil.rmtree(STATE, ignore_errors=True)
+            shutil.rmtree(STATE / "kafka", ignore_errors=True)
+            (STATE / "logs").mkdir(parents=True, exist_ok=True)
             secrets = SecretStore(STATE / "secrets", environ={})
             keys = (STATE / "jwt-private.pem", STATE / "jwt-public.pem")
             ensure_keypair(*keys)
@@ -1002,7 +1072,8 @@ def main() -> None:
             finally:
                 broker.stop()
                 postgres.stop()
-                shutil.rmtree(STATE, ignore_errors=True)
+                if not args.keep:
+                    shutil.rmtree(STATE, ignore_errors=True)
         if args.latency or args.latency_only:
             latency = write_to_indicator(args)
     finally:

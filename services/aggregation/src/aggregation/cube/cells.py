@@ -21,6 +21,7 @@ two of them (a *grouping*, named by its dimensions in declared order, ``sex,age_
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -270,6 +271,36 @@ def groupings(dimensions: Sequence[Dimension]) -> list[tuple[Dimension, ...]]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Breakdowns:
+    """A measure's groupings, worked out once: each grouping's name and the positions of its
+    dimensions in ``dimensions``, so that a row's value of each dimension is computed once
+    however many groupings use it."""
+
+    dimensions: tuple[Dimension, ...]
+    named: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @classmethod
+    def of(cls, dimensions: Sequence[Dimension]) -> _Breakdowns:
+        position = {d.name: i for i, d in enumerate(dimensions)}
+        return cls(
+            tuple(dimensions),
+            tuple(
+                (
+                    ",".join(d.name for d in combination),
+                    tuple(position[d.name] for d in combination),
+                )
+                for combination in groupings(dimensions)
+            ),
+        )
+
+    def keys(self, row: Row, on: date) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """(grouping name, the row's values of its dimensions) for every grouping."""
+        values = [d.of(row, on) for d in self.dimensions]
+        for name, positions in self.named:
+            yield name, tuple(values[i] for i in positions)
+
+
 # -- measures ------------------------------------------------------------------------------
 
 
@@ -309,11 +340,22 @@ class Flow:
         month = day.replace(day=1)
         region = str(row["region_code"])
         for value, unit in units:
-            for combination in groupings(self.dimensions):
-                values = tuple(d.of(unit, day) for d in combination)
-                key = (self.key, ",".join(d.name for d in combination), values, region, month)
-                out[key] += value
+            for name, values in self._breakdowns.keys(unit, day):
+                out[(self.key, name, values, region, month)] += value
         return out
+
+    def marks(self, row: Row) -> tuple[str, date] | None:
+        """The (regency, month) ``row`` counts in, if it counts (``cells`` is not empty)."""
+        day = row.get(self.date_column)
+        if day is None or not self.where(row):
+            return None
+        if self.child is not None and not any(self.child(row, c) for c in row["children"]):
+            return None
+        return str(row["region_code"]), day.replace(day=1)
+
+    @functools.cached_property
+    def _breakdowns(self) -> _Breakdowns:
+        return _Breakdowns.of(self.dimensions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,17 +373,15 @@ class DistinctPersons:
     def person_cells(self, rows: Iterable[Row]) -> Cells:
         """The cells one person's rows add to the cube."""
         spans: dict[tuple[str, tuple[str, ...], str], list[tuple[date, date | None]]] = {}
-        combinations = groupings(self.dimensions)
         for row in rows:
             span = covered_months(row[self.start_column], row[self.end_column])
             if span is None:
                 continue
             regency = str(row["region_code"])
+            # Dimensions of a stock are the person's, fixed over time (not age).
+            keys = list(self._breakdowns.keys(row, span[0]))
             for area in (regency, regency.split(".", 1)[0], NATIONAL):
-                for combination in combinations:
-                    # Dimensions of a stock are the person's, fixed over time (not age).
-                    values = tuple(d.of(row, span[0]) for d in combination)
-                    name = ",".join(d.name for d in combination)
+                for name, values in keys:
                     spans.setdefault((name, values, area), []).append(span)
         out: Cells = Counter()
         for (name, values, area), covered in spans.items():
@@ -350,6 +390,10 @@ class DistinctPersons:
                 if end is not None:
                     out[(self.key, name, values, area, end)] -= 1
         return out
+
+    @functools.cached_property
+    def _breakdowns(self) -> _Breakdowns:
+        return _Breakdowns.of(self.dimensions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -379,14 +423,17 @@ class MonthEndSum:
             return out
         value = int(row[self.summed])
         regency = str(row["region_code"])
+        keys = list(self._breakdowns.keys(row, span[0]))
         for area in (regency, regency.split(".", 1)[0], NATIONAL):
-            for combination in groupings(self.dimensions):
-                values = tuple(d.of(row, span[0]) for d in combination)
-                name = ",".join(d.name for d in combination)
+            for name, values in keys:
                 out[(self.key, name, values, area, span[0])] += value
                 if span[1] is not None:
                     out[(self.key, name, values, area, span[1])] -= value
         return out
+
+    @functools.cached_property
+    def _breakdowns(self) -> _Breakdowns:
+        return _Breakdowns.of(self.dimensions)
 
 
 Stock = DistinctPersons | MonthEndSum

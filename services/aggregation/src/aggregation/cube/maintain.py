@@ -28,11 +28,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from shared.events import CloudEvent
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aggregation.cube import links
-from aggregation.cube.cells import Cells, DistinctPersons, Flow, MonthEndSum, Row, difference
+from aggregation.cube.cells import (
+    MAX_GROUPING,
+    CellKey,
+    Cells,
+    DistinctPersons,
+    Flow,
+    MonthEndSum,
+    Row,
+    difference,
+)
 from aggregation.cube.measures import CUBE_MEASURES, SOURCE_DOMAINS
 from aggregation.handlers import TABLE_OF
 from aggregation.projections.tables import (
@@ -217,8 +227,8 @@ def reported_months(source: str, row: Row) -> set[tuple[str, str, date]]:
     region = str(row["region_code"])
     marks = {(domain, region, row[day].replace(day=1))} if row.get(day) is not None else set()
     for flow in _FLOWS.get(source, ()):
-        if isinstance(flow, Flow):
-            marks |= {(domain, area, month) for _, _, _, area, month in flow.cells(row)}
+        if isinstance(flow, Flow) and (counted := flow.marks(row)) is not None:
+            marks.add((domain, *counted))
     return marks
 
 
@@ -259,36 +269,70 @@ def _by_person(rows: Iterable[Row]) -> dict[str, list[Row]]:
     return out
 
 
-async def add(session: AsyncSession, change: Mapping[tuple[Any, ...], int]) -> None:
-    """Add each change to its cell (in key order, so concurrent writers lock alike)."""
-    rows = [
-        {
-            "measure": measure,
-            "grouping": grouping,
-            "dims": list(dims),
-            "area": area,
-            "month": month,
-            "value": value,
-        }
-        for (measure, grouping, dims, area, month), value in sorted(change.items())
-        if value
-    ]
-    if not rows:
-        return
-    stmt = insert(cube_cells)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[
-                cube_cells.c.measure,
-                cube_cells.c.grouping,
-                cube_cells.c.area,
-                cube_cells.c.month,
-                cube_cells.c.dims,
-            ],
-            set_={"value": cube_cells.c.value + stmt.excluded.value},
-        ),
-        rows,
+def _upsert_cells() -> sa.Insert:
+    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT`` adding each change to its cell:
+    one statement of a few array parameters for a batch's thousands of changes (compiled and
+    prepared once), where a row of parameters per cell costs more to bind than to write."""
+    columns = {
+        "measure": sa.Text,
+        "grouping": sa.Text,
+        "area": sa.Text,
+        "month": sa.Date,
+        "value": sa.BigInteger,
+        # The dimension values, one array per position (null past the grouping's size).
+        **{f"dim{i}": sa.Text for i in range(MAX_GROUPING)},
+    }
+    changes = (
+        sa.func.unnest(*(sa.bindparam(name, type_=ARRAY(kind)) for name, kind in columns.items()))
+        .table_valued(*columns)
+        .render_derived(name="changes")
     )
+    dims = sa.func.array_remove(
+        postgresql.array([changes.c[f"dim{i}"] for i in range(MAX_GROUPING)]),
+        sa.null(),
+        type_=ARRAY(sa.Text),
+    )
+    rows = sa.select(
+        changes.c.measure,
+        changes.c.grouping,
+        changes.c.area,
+        changes.c.month,
+        dims,
+        changes.c.value,
+    )
+    stmt = insert(cube_cells).from_select(
+        ["measure", "grouping", "area", "month", "dims", "value"], rows
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            cube_cells.c.measure,
+            cube_cells.c.grouping,
+            cube_cells.c.area,
+            cube_cells.c.month,
+            cube_cells.c.dims,
+        ],
+        set_={"value": cube_cells.c.value + stmt.excluded.value},
+    )
+
+
+_UPSERT_CELLS = _upsert_cells()
+
+
+async def add(session: AsyncSession, change: Mapping[CellKey, int]) -> None:
+    """Add each change to its cell (in key order, so concurrent writers lock alike)."""
+    keys = sorted(key for key, value in change.items() if value)
+    if not keys:
+        return
+    params: dict[str, list[Any]] = {
+        "measure": [k[0] for k in keys],
+        "grouping": [k[1] for k in keys],
+        "area": [k[3] for k in keys],
+        "month": [k[4] for k in keys],
+        "value": [change[k] for k in keys],
+    }
+    for i in range(MAX_GROUPING):
+        params[f"dim{i}"] = [k[2][i] if len(k[2]) > i else None for k in keys]
+    await session.execute(_UPSERT_CELLS, params)
 
 
 async def _note_as_of(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
