@@ -9,6 +9,7 @@ how many records the cube was built from.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -19,8 +20,9 @@ from aggregation.indicators.periods import Period
 from aggregation.projections.tables import cube_cells
 
 Dims = tuple[str, ...]
-CubeTotals = dict[tuple[str, Period, Dims], int | float]
-"""Value per (area, month, the breakdown's dimension values); absent: 0."""
+CubeTotals = dict[tuple[str, date, Dims], int | float]
+"""Value per (area, first day of the month, the breakdown's dimension values); absent: 0.
+(Keys of built-in types: an answer looks up to hundreds of thousands of them.)"""
 
 
 async def read_totals(
@@ -68,7 +70,7 @@ async def _flow(
         for month, dims, value in await session.execute(stmt):
             if month in asked:
                 for area in nation:
-                    totals[(area, Period.of(month), tuple(dims))] = int(value)
+                    totals[(area, month, tuple(dims))] = int(value)
     pairs = [
         (area, regency)
         for area, regencies in areas.items()
@@ -94,7 +96,7 @@ async def _flow(
         )
         for area, month, dims, value in await session.execute(stmt):
             if month in asked:
-                totals[(area, Period.of(month), tuple(dims))] = int(value)
+                totals[(area, month, tuple(dims))] = int(value)
     return totals
 
 
@@ -120,6 +122,6 @@ async def _stock(
         .group_by(cells.area, months.c.first_day, cells.dims)
     )
     return {
-        (area, Period.of(month), tuple(dims)): int(value)
+        (area, month, tuple(dims)): int(value)
         for area, month, dims, value in await session.execute(stmt)
     }

@@ -28,13 +28,14 @@ class IndicatorPublic(BaseModel):
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class IndicatorValue:
     """One indicator's value for one area, period and breakdown."""
 
     # A plain dataclass, not a model: an answer holds up to 10,000 values, computed by the
     # service with these types, so they are built without validation (pydantic still reads
-    # the fields for the schema and writes the JSON).
+    # the fields for the schema and writes the JSON). Not frozen: a frozen dataclass sets
+    # each field through object.__setattr__, which makes building one over twice as slow.
 
     indicator: Annotated[str, Field(examples=["job_seekers_registered"])]
     region_code: Annotated[

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from shared.auth import Principal
@@ -13,7 +13,7 @@ from shared.regions import PILOT_REGIONS, RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import DIMENSIONS, Stock, grouping_name
-from aggregation.cube.measures import SOURCE_DOMAINS, cube_measure
+from aggregation.cube.measures import CUBE_MEASURES, SOURCE_DOMAINS, cube_measure
 from aggregation.cube.read import CubeTotals, Dims, read_totals
 from aggregation.indicators.areas import Number, area_regencies
 from aggregation.indicators.catalogue import (
@@ -25,7 +25,7 @@ from aggregation.indicators.catalogue import (
 )
 from aggregation.indicators.measures import Measure
 from aggregation.indicators.models import IndicatorPublic, IndicatorValue, IndicatorValues
-from aggregation.indicators.periods import Period, Span
+from aggregation.indicators.periods import Period
 from aggregation.indicators.protection import Suppressions, exact_areas, protected
 from aggregation.indicators.query import ValuesQuery
 from aggregation.indicators.reporting import DOMAINS, ReportingRules, Reports
@@ -107,7 +107,9 @@ async def compute_values(
         for key, measure in measures.items():
             if reference:
                 found = await measure.totals(session, areas=members, periods=months)
-                totals[key] = {(area, month, ()): value for (area, month), value in found.items()}
+                totals[key] = {
+                    (area, month.start, ()): value for (area, month), value in found.items()
+                }
             else:
                 totals[key] = await read_totals(
                     session, cube_measure(key), areas=members, periods=months, grouping=grouping
@@ -117,14 +119,16 @@ async def compute_values(
     # area or the period is worked out once, and the answer (computed here, of the declared
     # types) is not validated again.
     values: list[IndicatorValue] = []
+    # Each period once: its label and its months' first days (the cube's keys).
+    spans = [(span, str(span), tuple(m.start for m in span.months)) for span in query.periods]
     # Whether an area reported a domain for a period, asked once per (domain, area, period)
     # rather than once per indicator and breakdown.
-    silence: dict[tuple[str, str, Span], bool] = {}
+    silence: dict[tuple[str, str, int], bool] = {}
 
-    def silent(domain: str, area: str, span: Span) -> bool:
-        key = (domain, area, span)
+    def silent(domain: str, area: str, index: int) -> bool:
+        key = (domain, area, index)
         if key not in silence:
-            silence[key] = completeness and not reports.reported(domain, area, span)
+            silence[key] = completeness and not reports.reported(domain, area, query.periods[index])
         return silence[key]
 
     for indicator in indicators:
@@ -136,7 +140,7 @@ async def compute_values(
                     indicator=indicator.code,
                     region_code=area,
                     region_name=regions.name_of(area),
-                    period=str(span),
+                    period=period,
                     dimensions=named,
                     value=reports.rate(
                         area, span, dims if query.by else DOMAINS, on_time=indicator.formula.on_time
@@ -144,18 +148,18 @@ async def compute_values(
                     status="reported",
                 )
                 for area in query.areas
-                for span in query.periods
+                for span, period, _ in spans
                 for dims, named in zip(combinations, dimensions, strict=True)
             )
             continue
         domain = _domain_of(indicator)
-        guarded = [m.key for m in indicator.formula.measures if protected(m.key)]
+        formula = indicator.formula
+        guarded = [m.key for m in formula.measures if protected(m.key)]
         for area in query.areas:
             name = regions.name_of(area)
             exact_here = exact is None or area in exact
-            for span in query.periods:
-                period = str(span)
-                unreported = silent(domain, area, span)
+            for index, (span, period, starts) in enumerate(spans):
+                unreported = silent(domain, area, index)
                 for dims, named in zip(combinations, dimensions, strict=True):
                     hidden = not exact_here and any(
                         guard.is_hidden(key, span, indicator.min_count, area, dims)
@@ -170,7 +174,7 @@ async def compute_values(
                             dimensions=named,
                             value=None
                             if hidden or unreported
-                            else indicator.formula.value(_part(totals, area, span, dims)),
+                            else formula.value(_part(totals, area, starts, dims)),
                             status="not_reported"
                             if unreported
                             else "suppressed"
@@ -213,17 +217,20 @@ def _domain_of(indicator: Indicator) -> str:
     return SOURCE_DOMAINS[source][0]
 
 
+_STOCKS = frozenset(m.key for m in CUBE_MEASURES if isinstance(m, Stock))
+
+
 def _part(
-    totals: Mapping[str, CubeTotals], area: str, span: Span, dims: Dims
+    totals: Mapping[str, CubeTotals], area: str, months: tuple[date, ...], dims: Dims
 ) -> Callable[[Measure], Number]:
-    """Each measure's value for the area, period and breakdown: a flow summed over the
-    period's months, a stock at the period's last month."""
+    """Each measure's value for the area, the period's months and the breakdown: a flow
+    summed over the months, a stock at the last month."""
 
     def value(measure: Measure) -> Number:
         cells = totals[measure.key]
-        if isinstance(cube_measure(measure.key), Stock):
-            return cells.get((area, span.last, dims), 0)
-        return sum(cells.get((area, month, dims), 0) for month in span.months)
+        if measure.key in _STOCKS or len(months) == 1:
+            return cells.get((area, months[-1], dims), 0)
+        return sum(cells.get((area, month, dims), 0) for month in months)
 
     return value
 
