@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 NATIONAL = "ID"
@@ -101,10 +101,19 @@ class RegionRegistry:
     def regencies_in(self, area: str) -> list[str]:
         """Regency codes that make up a regency, a province or the nation."""
         if area == NATIONAL:
-            return sorted(self.regencies)
+            return list(self._by_province[NATIONAL])
         if _PROVINCE.match(area):
-            return sorted(c for c, r in self.regencies.items() if r.province_code == area)
+            return list(self._by_province.get(area, ()))
         return [area] if area in self.regencies else []
+
+    @cached_property
+    def _by_province(self) -> dict[str, tuple[str, ...]]:
+        """Each province's regency codes in order, and every code under ``NATIONAL`` (asked
+        for every province of an answer, so worked out once)."""
+        found: dict[str, list[str]] = {NATIONAL: sorted(self.regencies)}
+        for code in found[NATIONAL]:
+            found.setdefault(self.regencies[code].province_code, []).append(code)
+        return {area: tuple(codes) for area, codes in found.items()}
 
 
 @cache

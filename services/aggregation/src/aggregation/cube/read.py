@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -27,82 +28,107 @@ CubeTotals = dict[tuple[str, date, Dims], int | float]
 
 async def read_totals(
     session: AsyncSession,
-    measure: CubeMeasure,
+    measures: Sequence[CubeMeasure],
     *,
     areas: Mapping[str, frozenset[str] | None],
     periods: Sequence[Period],
     grouping: str = "",
-) -> CubeTotals:
-    """``measure``'s values for every area (its regencies; None: the nation) and month."""
-    if isinstance(measure, Stock):
-        return await _stock(session, measure.key, list(areas), periods, grouping)
-    return await _flow(session, measure.key, areas, periods, grouping)
+) -> dict[str, CubeTotals]:
+    """Each measure's values (by key) for every area (its regencies; None: the nation) and
+    month: the flows in one statement per area level, the stocks in one."""
+    totals: dict[str, CubeTotals] = {measure.key: {} for measure in measures}
+    stocks = [m.key for m in measures if isinstance(m, Stock)]
+    flows = [m.key for m in measures if not isinstance(m, Stock)]
+    if stocks:
+        await _stock(session, totals, stocks, list(areas), periods, grouping)
+    if flows:
+        await _flow(session, totals, flows, areas, periods, grouping)
+    return totals
 
 
 def _months(periods: Sequence[Period]) -> list[Period]:
     return sorted(set(periods))
 
 
+def _texts(name: str, values: Sequence[str]) -> sa.BindParameter[Any]:
+    """A list bound as one array parameter: the statement is the same whatever the list, so
+    it is compiled once and its plan reused."""
+    return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
+
+
 async def _flow(
     session: AsyncSession,
-    key: str,
+    totals: dict[str, CubeTotals],
+    keys: Sequence[str],
     areas: Mapping[str, frozenset[str] | None],
     periods: Sequence[Period],
     grouping: str,
-) -> CubeTotals:
+) -> None:
     cells = cube_cells.c
     months = _months(periods)
     asked = {p.start for p in months}
     scope = (
-        cells.measure == key,
+        cells.measure == sa.func.any(_texts("measures", keys)),
         cells.grouping == grouping,
         cells.month >= months[0].start,
         cells.month < months[-1].end,
     )
-    totals: CubeTotals = {}
     nation = [area for area, regencies in areas.items() if regencies is None]
     if nation:
         stmt = (
-            sa.select(cells.month, cells.dims, sa.func.sum(cells.value))
+            sa.select(cells.measure, cells.month, cells.dims, sa.func.sum(cells.value))
             .where(*scope)
-            .group_by(cells.month, cells.dims)
+            .group_by(cells.measure, cells.month, cells.dims)
         )
-        for month, dims, value in await session.execute(stmt):
+        for key, month, dims, value in await session.execute(stmt):
             if month in asked:
                 for area in nation:
-                    totals[(area, month, tuple(dims))] = int(value)
+                    totals[key][(area, month, tuple(dims))] = int(value)
+    # A regency asked for itself: its cells as they are, no sum to form.
+    own = [area for area, regencies in areas.items() if regencies == frozenset((area,))]
+    if own:
+        stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
+            *scope, cells.area == sa.func.any(_texts("own", own))
+        )
+        for key, area, month, dims, value in await session.execute(stmt):
+            if month in asked:
+                totals[key][(area, month, tuple(dims))] = int(value)
     pairs = [
         (area, regency)
         for area, regencies in areas.items()
-        if regencies is not None
+        if regencies is not None and regencies != frozenset((area,))
         for regency in sorted(regencies)
     ]
     if pairs:
-        # Arrays bound as parameters (not a VALUES list of literals): the statement is the
-        # same whatever the areas, so it is compiled once and its plan reused.
         members = (
             sa.func.unnest(
-                sa.bindparam("member_areas", [a for a, _ in pairs], type_=ARRAY(sa.Text)),
-                sa.bindparam("member_regencies", [r for _, r in pairs], type_=ARRAY(sa.Text)),
+                _texts("member_areas", [a for a, _ in pairs]),
+                _texts("member_regencies", [r for _, r in pairs]),
             )
             .table_valued("area", "regency")
             .render_derived(name="members")
         )
         stmt = (
-            sa.select(members.c.area, cells.month, cells.dims, sa.func.sum(cells.value))
+            sa.select(
+                cells.measure, members.c.area, cells.month, cells.dims, sa.func.sum(cells.value)
+            )
             .select_from(cube_cells.join(members, members.c.regency == cells.area))
             .where(*scope)
-            .group_by(members.c.area, cells.month, cells.dims)
+            .group_by(cells.measure, members.c.area, cells.month, cells.dims)
         )
-        for area, month, dims, value in await session.execute(stmt):
+        for key, area, month, dims, value in await session.execute(stmt):
             if month in asked:
-                totals[(area, month, tuple(dims))] = int(value)
-    return totals
+                totals[key][(area, month, tuple(dims))] = int(value)
 
 
 async def _stock(
-    session: AsyncSession, key: str, areas: Sequence[str], periods: Sequence[Period], grouping: str
-) -> CubeTotals:
+    session: AsyncSession,
+    totals: dict[str, CubeTotals],
+    keys: Sequence[str],
+    areas: Sequence[str],
+    periods: Sequence[Period],
+    grouping: str,
+) -> None:
     cells = cube_cells.c
     months = (
         sa.func.unnest(
@@ -112,16 +138,16 @@ async def _stock(
         .render_derived(name="months")
     )
     stmt = (
-        sa.select(cells.area, months.c.first_day, cells.dims, sa.func.sum(cells.value))
+        sa.select(
+            cells.measure, cells.area, months.c.first_day, cells.dims, sa.func.sum(cells.value)
+        )
         .select_from(cube_cells.join(months, cells.month <= months.c.first_day))
         .where(
-            cells.measure == key,
+            cells.measure == sa.func.any(_texts("measures", keys)),
             cells.grouping == grouping,
-            cells.area == sa.func.any(sa.bindparam("areas", list(areas), type_=ARRAY(sa.Text))),
+            cells.area == sa.func.any(_texts("areas", areas)),
         )
-        .group_by(cells.area, months.c.first_day, cells.dims)
+        .group_by(cells.measure, cells.area, months.c.first_day, cells.dims)
     )
-    return {
-        (area, month, tuple(dims)): int(value)
-        for area, month, dims, value in await session.execute(stmt)
-    }
+    for key, area, month, dims, value in await session.execute(stmt):
+        totals[key][(area, month, tuple(dims))] = int(value)

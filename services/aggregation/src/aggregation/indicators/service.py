@@ -104,16 +104,20 @@ async def compute_values(
                             spans=query.periods,
                             k=indicator.min_count,
                         )
-        for key, measure in measures.items():
-            if reference:
+        if reference:
+            for key, measure in measures.items():
                 found = await measure.totals(session, areas=members, periods=months)
                 totals[key] = {
                     (area, month.start, ()): value for (area, month), value in found.items()
                 }
-            else:
-                totals[key] = await read_totals(
-                    session, cube_measure(key), areas=members, periods=months, grouping=grouping
-                )
+        else:
+            totals = await read_totals(
+                session,
+                [cube_measure(key) for key in measures],
+                areas=members,
+                periods=months,
+                grouping=grouping,
+            )
 
     # Up to 10,000 values per answer: everything that depends only on the indicator, the
     # area or the period is worked out once, and the answer (computed here, of the declared
