@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 Status = Literal["reported", "not_reported", "suppressed"]
 
@@ -28,14 +28,13 @@ class IndicatorPublic(BaseModel):
     )
 
 
-@dataclass(slots=True, kw_only=True)
-class IndicatorValue:
+class IndicatorValue(TypedDict):
     """One indicator's value for one area, period and breakdown."""
 
-    # A plain dataclass, not a model: an answer holds up to 10,000 values, computed by the
-    # service with these types, so they are built without validation (pydantic still reads
-    # the fields for the schema and writes the JSON). Not frozen: a frozen dataclass sets
-    # each field through object.__setattr__, which makes building one over twice as slow.
+    # A typed dict, not a model or a dataclass: an answer holds up to 10,000 values, computed
+    # by the service with these types, so they are built without validation (pydantic still
+    # reads the fields for the schema and writes the JSON), and pydantic writes a dict's JSON
+    # about twice as fast as a dataclass's.
 
     indicator: Annotated[str, Field(examples=["job_seekers_registered"])]
     region_code: Annotated[
@@ -59,7 +58,7 @@ class IndicatorValue:
             "for the total",
             examples=[{"sex": "F", "age_band": "20-24"}],
         ),
-    ] = field(default_factory=dict)
+    ]
     value: Annotated[
         int | float | None,
         Field(
@@ -74,7 +73,7 @@ class IndicatorValue:
             "domain for the period and did not close it); suppressed (a small count hidden to "
             "protect the people counted)",
         ),
-    ] = "reported"
+    ]
 
 
 class IndicatorValues(BaseModel):

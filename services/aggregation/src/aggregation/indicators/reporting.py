@@ -154,10 +154,10 @@ class Reports:
             return any(r.startswith(area + ".") for r in regencies)
         return area in set(regencies)
 
-    def reported(self, domain: str, area: str, span: Span) -> bool:
-        """Did any regency of ``area`` (an asked area) report ``domain`` in a month of
-        ``span``?"""
-        return any(area in self.reporting.get((domain, m.start), ()) for m in span.months)
+    def reported(self, domain: str, area: str, months: Iterable[date]) -> bool:
+        """Did any regency of ``area`` (an asked area) report ``domain`` in one of the
+        ``months`` (their first days: a period's)?"""
+        return any(area in self.reporting.get((domain, month), ()) for month in months)
 
     def rate(self, area: str, span: Span, domains: Sequence[str], *, on_time: bool) -> float | None:
         """Reports received (or closed on time) over reports expected; None when the area

@@ -20,6 +20,7 @@ from aggregation.indicators.catalogue import (
     CATALOGUE,
     Indicator,
     ReportingRate,
+    Total,
     by_code,
     dimensions_of,
 )
@@ -132,7 +133,7 @@ async def compute_values(
     def silent(domain: str, area: str, index: int) -> bool:
         key = (domain, area, index)
         if key not in silence:
-            silence[key] = completeness and not reports.reported(domain, area, query.periods[index])
+            silence[key] = completeness and not reports.reported(domain, area, spans[index][2])
         return silence[key]
 
     for indicator in indicators:
@@ -159,6 +160,9 @@ async def compute_values(
         domain = _domain_of(indicator)
         formula = indicator.formula
         guarded = [m.key for m in formula.measures if protected(m.key)]
+        readers = {m.key: _reader(totals[m.key], m.key in _STOCKS) for m in formula.measures}
+        # Most indicators are one measure's total: read it without forming the formula.
+        direct = readers[formula.measure.key] if isinstance(formula, Total) else None
         for area in query.areas:
             name = regions.name_of(area)
             exact_here = exact is None or area in exact
@@ -170,21 +174,23 @@ async def compute_values(
                         for key in guarded
                     )
                     values.append(
-                        IndicatorValue(
-                            indicator=indicator.code,
-                            region_code=area,
-                            region_name=name,
-                            period=period,
-                            dimensions=named,
-                            value=None
+                        {
+                            "indicator": indicator.code,
+                            "region_code": area,
+                            "region_name": name,
+                            "period": period,
+                            "dimensions": named,
+                            "value": None
                             if hidden or unreported
-                            else formula.value(_part(totals, area, starts, dims)),
-                            status="not_reported"
+                            else direct(area, starts, dims)
+                            if direct is not None
+                            else formula.value(_part(readers, area, starts, dims)),
+                            "status": "not_reported"
                             if unreported
                             else "suppressed"
                             if hidden
                             else "reported",
-                        )
+                        }
                     )
     return IndicatorValues.model_construct(as_of=as_of, values=values)
 
@@ -223,18 +229,29 @@ def _domain_of(indicator: Indicator) -> str:
 
 _STOCKS = frozenset(m.key for m in CUBE_MEASURES if isinstance(m, Stock))
 
+Reader = Callable[[str, tuple[date, ...], Dims], Number]
+"""A measure's value for an area, a period's months (first days) and a breakdown."""
 
-def _part(
-    totals: Mapping[str, CubeTotals], area: str, months: tuple[date, ...], dims: Dims
-) -> Callable[[Measure], Number]:
-    """Each measure's value for the area, the period's months and the breakdown: a flow
-    summed over the months, a stock at the last month."""
 
-    def value(measure: Measure) -> Number:
-        cells = totals[measure.key]
-        if measure.key in _STOCKS or len(months) == 1:
+def _reader(cells: CubeTotals, stock: bool) -> Reader:
+    """How to read one measure's totals: a flow summed over the period's months, a stock at
+    its last month."""
+
+    def read(area: str, months: tuple[date, ...], dims: Dims) -> Number:
+        if stock or len(months) == 1:
             return cells.get((area, months[-1], dims), 0)
         return sum(cells.get((area, month, dims), 0) for month in months)
+
+    return read
+
+
+def _part(
+    readers: Mapping[str, Reader], area: str, months: tuple[date, ...], dims: Dims
+) -> Callable[[Measure], Number]:
+    """Each measure's value for the area, the period's months and the breakdown."""
+
+    def value(measure: Measure) -> Number:
+        return readers[measure.key](area, months, dims)
 
     return value
 
