@@ -11,6 +11,7 @@ endpoint answers. Every declared entity gets its ``DELETE`` (``shared.withdrawal
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import time
@@ -218,6 +219,10 @@ def create_service_app(
             app.state.import_worker = worker
             tasks.append(asyncio.create_task(worker.run(), name=f"{name}-imports"))
         tasks += [asyncio.create_task(job(app)) for job in background]
+        # What import and start-up built lives as long as the process: out of the collector's
+        # generations, a full collection no longer walks it, so the pauses a large answer's
+        # allocations trigger stay short (the indicators' p99 at 10,000 values an answer).
+        gc.freeze()
         try:
             yield
         finally:

@@ -84,13 +84,19 @@ def test_groupings_are_the_total_and_every_breakdown_by_one_or_two_dimensions() 
 def test_a_flow_counts_its_row_in_every_breakdown_and_its_children_where_asked() -> None:
     flow = Flow("x", "job_seekers", "day", dimensions=(SEX,))
     row = {"day": date(2026, 3, 9), "region_code": "32.16", "sex": "F"}
+    march = date(2026, 3, 1)
     assert flow.cells(row) == {
-        ("x", "", (), "32.16", date(2026, 3, 1)): 1,
-        ("x", "sex", ("F",), "32.16", date(2026, 3, 1)): 1,
+        (key, grouping, dims, area, march): 1
+        for key, grouping, dims in (("x", "", ()), ("x", "sex", ("F",)))
+        for area in ("32.16", "32", "ID")
     }
     victims = Flow("v", "accidents", "day", child=lambda _, child: child["ok"])
     accident = {**row, "children": [{"ok": True}, {"ok": False}, {"ok": True}]}
-    assert victims.cells(accident) == {("v", "", (), "32.16", date(2026, 3, 1)): 2}
+    assert victims.cells(accident) == {
+        ("v", "", (), area, march): 2 for area in ("32.16", "32", "ID")
+    }
+    assert flow.marks(row) == ("32.16", march)
+    assert victims.marks({**row, "children": [{"ok": False}]}) is None
 
 
 def test_a_person_in_two_regencies_of_a_province_counts_once_in_it_and_in_the_nation() -> None:

@@ -8,12 +8,14 @@ with its findings, ...) contributes a fixed set of cells that follows from the r
 cells(old row)``, whatever order the events came in: the projection already keeps the newest
 revision of each row.
 
-A *flow* (records dated in the month) is additive: the cube keeps regency cells only, and a
-province or the nation is the sum of its regencies. A *stock of distinct persons* (active
-members at month end) is not: one person with memberships in two regencies counts once in
-their province and once in the nation. Its cells are kept for every area level, as *changes*:
-``+1`` in the first month a person is counted in an area, ``-1`` in the first month they no
-longer are; the stock of a month is the sum of the changes up to and including it.
+Every measure's cells are kept for every area level: the row's regency, its province and the
+nation, so that a value of any area is read from its own cells, however many regencies it
+holds (the reads of the nation and of every province cost what the answer holds, not what the
+country holds). A *flow* (records dated in the month) counts each row in all three. A *stock of
+distinct persons* (active members at month end) is not additive: one person with memberships
+in two regencies counts once in their province and once in the nation. Its cells are kept as
+*changes*: ``+1`` in the first month a person is counted in an area, ``-1`` in the first month
+they no longer are; the stock of a month is the sum of the changes up to and including it.
 
 Every measure declares its dimensions; the cube keeps the total and every breakdown by one or
 two of them (a *grouping*, named by its dimensions in declared order, ``sex,age_band``).
@@ -304,13 +306,19 @@ class _Breakdowns:
 # -- measures ------------------------------------------------------------------------------
 
 
+def _levels(regency: str) -> tuple[str, str, str]:
+    """The areas a row of ``regency`` counts in: the regency, its province, the nation."""
+    return regency, regency.split(".", 1)[0], NATIONAL
+
+
 def _always(_: Row) -> bool:
     return True
 
 
 @dataclass(frozen=True, eq=False)
 class Flow:
-    """Rows of ``source`` whose ``date_column`` falls in the month, by the row's regency.
+    """Rows of ``source`` whose ``date_column`` falls in the month, counted in the row's
+    regency, its province and the nation.
 
     Each row meeting ``where`` counts 1, or its ``summed`` column; with ``child``, each child
     row (a finding, a victim) meeting it counts 1 instead, dated and placed by its parent.
@@ -338,10 +346,11 @@ class Flow:
         else:
             units = [(1, {**row, **child}) for child in row["children"] if self.child(row, child)]
         month = day.replace(day=1)
-        region = str(row["region_code"])
+        areas = _levels(str(row["region_code"]))
         for value, unit in units:
             for name, values in self._breakdowns.keys(unit, day):
-                out[(self.key, name, values, region, month)] += value
+                for area in areas:
+                    out[(self.key, name, values, area, month)] += value
         return out
 
     def marks(self, row: Row) -> tuple[str, date] | None:
@@ -377,10 +386,9 @@ class DistinctPersons:
             span = covered_months(row[self.start_column], row[self.end_column])
             if span is None:
                 continue
-            regency = str(row["region_code"])
             # Dimensions of a stock are the person's, fixed over time (not age).
             keys = list(self._breakdowns.keys(row, span[0]))
-            for area in (regency, regency.split(".", 1)[0], NATIONAL):
+            for area in _levels(str(row["region_code"])):
                 for name, values in keys:
                     spans.setdefault((name, values, area), []).append(span)
         out: Cells = Counter()
@@ -422,9 +430,8 @@ class MonthEndSum:
         if span is None:
             return out
         value = int(row[self.summed])
-        regency = str(row["region_code"])
         keys = list(self._breakdowns.keys(row, span[0]))
-        for area in (regency, regency.split(".", 1)[0], NATIONAL):
+        for area in _levels(str(row["region_code"])):
             for name, values in keys:
                 out[(self.key, name, values, area, span[0])] += value
                 if span[1] is not None:

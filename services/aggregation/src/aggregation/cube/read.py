@@ -1,14 +1,14 @@
 """Reading the cube: a measure's values per requested area, month and breakdown.
 
-A flow's cells are per regency: a province and the nation are summed from them in the query.
-A stock's cells are kept per area as monthly changes: the stock of a month is the sum of the
-changes up to it. Either way the work depends on the areas, months and breakdown asked, not on
-how many records the cube was built from.
+Every area (regency, province, nation) has cells of its own (``cells``): a flow's value of a
+month is its cell, a stock's the sum of its monthly changes up to the month. Either way the
+work depends on the areas, months and breakdown asked, not on how many records the cube was
+built from, nor on how many regencies an area holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -30,17 +30,17 @@ async def read_totals(
     session: AsyncSession,
     measures: Sequence[CubeMeasure],
     *,
-    areas: Mapping[str, frozenset[str] | None],
+    areas: Sequence[str],
     periods: Sequence[Period],
     grouping: str = "",
 ) -> dict[str, CubeTotals]:
-    """Each measure's values (by key) for every area (its regencies; None: the nation) and
-    month: the flows in one statement per area level, the stocks in one."""
+    """Each measure's values (by key) for every area (a regency, a province or ``ID``) and
+    month: the flows in one statement, the stocks in one."""
     totals: dict[str, CubeTotals] = {measure.key: {} for measure in measures}
     stocks = [m.key for m in measures if isinstance(m, Stock)]
     flows = [m.key for m in measures if not isinstance(m, Stock)]
     if stocks:
-        await _stock(session, totals, stocks, list(areas), periods, grouping)
+        await _stock(session, totals, stocks, areas, periods, grouping)
     if flows:
         await _flow(session, totals, flows, areas, periods, grouping)
     return totals
@@ -60,65 +60,21 @@ async def _flow(
     session: AsyncSession,
     totals: dict[str, CubeTotals],
     keys: Sequence[str],
-    areas: Mapping[str, frozenset[str] | None],
+    areas: Sequence[str],
     periods: Sequence[Period],
     grouping: str,
 ) -> None:
     cells = cube_cells.c
     months = _months(periods)
-    asked = {p.start for p in months}
-    scope = (
+    stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
         cells.measure == sa.func.any(_texts("measures", keys)),
         cells.grouping == grouping,
-        cells.month >= months[0].start,
-        cells.month < months[-1].end,
+        cells.area == sa.func.any(_texts("areas", areas)),
+        cells.month
+        == sa.func.any(sa.bindparam("months", [p.start for p in months], type_=ARRAY(sa.Date))),
     )
-    nation = [area for area, regencies in areas.items() if regencies is None]
-    if nation:
-        stmt = (
-            sa.select(cells.measure, cells.month, cells.dims, sa.func.sum(cells.value))
-            .where(*scope)
-            .group_by(cells.measure, cells.month, cells.dims)
-        )
-        for key, month, dims, value in await session.execute(stmt):
-            if month in asked:
-                for area in nation:
-                    totals[key][(area, month, tuple(dims))] = int(value)
-    # A regency asked for itself: its cells as they are, no sum to form.
-    own = [area for area, regencies in areas.items() if regencies == frozenset((area,))]
-    if own:
-        stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
-            *scope, cells.area == sa.func.any(_texts("own", own))
-        )
-        for key, area, month, dims, value in await session.execute(stmt):
-            if month in asked:
-                totals[key][(area, month, tuple(dims))] = int(value)
-    pairs = [
-        (area, regency)
-        for area, regencies in areas.items()
-        if regencies is not None and regencies != frozenset((area,))
-        for regency in sorted(regencies)
-    ]
-    if pairs:
-        members = (
-            sa.func.unnest(
-                _texts("member_areas", [a for a, _ in pairs]),
-                _texts("member_regencies", [r for _, r in pairs]),
-            )
-            .table_valued("area", "regency")
-            .render_derived(name="members")
-        )
-        stmt = (
-            sa.select(
-                cells.measure, members.c.area, cells.month, cells.dims, sa.func.sum(cells.value)
-            )
-            .select_from(cube_cells.join(members, members.c.regency == cells.area))
-            .where(*scope)
-            .group_by(cells.measure, members.c.area, cells.month, cells.dims)
-        )
-        for key, area, month, dims, value in await session.execute(stmt):
-            if month in asked:
-                totals[key][(area, month, tuple(dims))] = int(value)
+    for key, area, month, dims, value in await session.execute(stmt):
+        totals[key][(area, month, tuple(dims))] = int(value)
 
 
 async def _stock(

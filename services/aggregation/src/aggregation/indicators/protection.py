@@ -26,7 +26,7 @@ from typing import TypeGuard
 
 import sqlalchemy as sa
 from shared.auth import Principal
-from shared.regions import NATIONAL, RegionRegistry
+from shared.regions import RegionRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import (
@@ -80,7 +80,7 @@ class Suppressions:
         names = [",".join(d.name for d in g) for g in groupings(measure.dimensions)]
         cells = await _all_cells(session, key, names, todo)
         for span in todo:
-            values = _span_values(measure, cells, span, self.regions)
+            values = _span_values(measure, cells, span)
             self.hidden[(key, str(span), k)] = _pattern(measure, values, k)
 
     def is_hidden(self, key: str, span: Span, k: int, area: str, dims: Sequence[str]) -> bool:
@@ -121,12 +121,10 @@ async def _all_cells(
     return out
 
 
-def _span_values(
-    measure: CubeMeasure, cells: CellRows, span: Span, regions: RegionRegistry
-) -> dict[tuple[str, Dims], int]:
-    """The measure's count per (area, dims) over ``span``: for a flow, regencies summed over
-    the months and rolled up into provinces and the nation; for a stock, each stored area at
-    the period's last month (the sum of its changes up to it)."""
+def _span_values(measure: CubeMeasure, cells: CellRows, span: Span) -> dict[tuple[str, Dims], int]:
+    """The measure's count per (area, dims) over ``span``, for every area (regency, province,
+    nation: each has its cells): a flow summed over the months, a stock at the period's last
+    month (the sum of its changes up to it)."""
     values: dict[tuple[str, Dims], int] = defaultdict(int)
     last = span.last.start.isoformat()
     wanted = {m.start.isoformat() for m in span.months}
@@ -136,13 +134,7 @@ def _span_values(
         if isinstance(measure, Stock):
             values[key] += sum(v for month, v in by_month.items() if month <= last)
             continue
-        count = sum(v for month, v in by_month.items() if month in wanted)
-        if count:
-            regency = regions.regencies.get(area)
-            values[key] += count
-            if regency is not None:
-                values[(regency.province_code, key[1])] += count
-                values[(NATIONAL, key[1])] += count
+        values[key] += sum(v for month, v in by_month.items() if month in wanted)
     return {key: value for key, value in values.items() if value}
 
 

@@ -71,7 +71,6 @@ async def compute_values(
     measures: dict[str, Measure] = {
         m.key: m for indicator in indicators for m in indicator.formula.measures
     }
-    members = {area: area_regencies(area, regions) for area in query.areas}
     months = sorted({month for span in query.periods for month in span.months})
     grouping = grouping_name(query.by)
 
@@ -106,6 +105,7 @@ async def compute_values(
                             k=indicator.min_count,
                         )
         if reference:
+            members = {area: area_regencies(area, regions) for area in query.areas}
             for key, measure in measures.items():
                 found = await measure.totals(session, areas=members, periods=months)
                 totals[key] = {
@@ -115,7 +115,7 @@ async def compute_values(
             totals = await read_totals(
                 session,
                 [cube_measure(key) for key in measures],
-                areas=members,
+                areas=query.areas,
                 periods=months,
                 grouping=grouping,
             )
@@ -126,14 +126,17 @@ async def compute_values(
     values: list[IndicatorValue] = []
     # Each period once: its label and its months' first days (the cube's keys).
     spans = [(span, str(span), tuple(m.start for m in span.months)) for span in query.periods]
-    # Whether an area reported a domain for a period, asked once per (domain, area, period)
-    # rather than once per indicator and breakdown.
-    silence: dict[tuple[str, str, int], bool] = {}
+    # Whether an area reported a domain, for each period: asked once per (domain, area)
+    # rather than once per indicator, period and breakdown.
+    silence: dict[tuple[str, str], list[bool]] = {}
 
-    def silent(domain: str, area: str, index: int) -> bool:
-        key = (domain, area, index)
+    def silent(domain: str, area: str) -> list[bool]:
+        key = (domain, area)
         if key not in silence:
-            silence[key] = completeness and not reports.reported(domain, area, spans[index][2])
+            silence[key] = [
+                completeness and not reports.reported(domain, area, starts)
+                for _, _, starts in spans
+            ]
         return silence[key]
 
     for indicator in indicators:
@@ -166,8 +169,7 @@ async def compute_values(
         for area in query.areas:
             name = regions.name_of(area)
             exact_here = exact is None or area in exact
-            for index, (span, period, starts) in enumerate(spans):
-                unreported = silent(domain, area, index)
+            for (span, period, starts), unreported in zip(spans, silent(domain, area), strict=True):
                 for dims, named in zip(combinations, dimensions, strict=True):
                     hidden = not exact_here and any(
                         guard.is_hidden(key, span, indicator.min_count, area, dims)
