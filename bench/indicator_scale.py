@@ -7,8 +7,10 @@ settings) and, per size, creates a fresh aggregation database owned by the ``agg
 role and migrated with the project's migrations. It fills it through the aggregation's own
 batch apply, nothing else: ``build_consumer(...).apply(records)`` (inbox, projections, links,
 cube maintenance, reported months, all in the consumer's transaction), one call per batch of
-500 records of one topic, as the live consumer applies one partition's batch. The records are
-the services' own events (``JobSeekerRegisteredV1``, ``PlacementRecordedV1``,
+500 records of one topic, as the live consumer applies one partition's batch, by
+``--consumers`` consumers side by side (default 2: processes of their own, as replicas of the
+service on partitions of their own; each applies the records of every second person). The
+records are the services' own events (``JobSeekerRegisteredV1``, ``PlacementRecordedV1``,
 ``EnrollmentRecordedV1``, ``MembershipRegisteredV1``) wrapped as Kafka records, generated
 person by person as a stream (never held in memory; ``--seed`` fixes them):
 
@@ -22,10 +24,16 @@ person by person as a stream (never held in memory; ``--seed`` fixes them):
   ``1 / rank ** 0.7`` over a shuffled order: the largest regency gets about 5 % of the
   persons, the smallest about 0.07 %).
 
-It reports the fill rate (events per second of ``apply`` alone, and of the whole fill with
-the generation of the events), then runs ``VACUUM ANALYZE`` (untimed: what autovacuum does on
-its own after a bulk load) and reports the database's size and the cube's
-(``pg_total_relation_size('cube_cells')``).
+It reports the fill rate (events per second of the whole fill with the generation of the
+events, and of ``apply`` alone: the events over the slowest consumer's time in ``apply``),
+then runs ``VACUUM ANALYZE`` (untimed: what autovacuum does on its own after a bulk load) and
+reports the database's size and the cube's (``pg_total_relation_size('cube_cells')``).
+
+With ``--keep`` the state directory and the filled databases stay after the run, and a later
+run with ``--keep`` reuses a database filled for the same size and seed instead of filling it
+again (10 M records take well over an hour to fill on two cores): it migrates it to the
+current schema (the migrations are timed and printed), runs ``VACUUM ANALYZE`` and measures it
+with the current code. The fill rates printed are then those of the run that filled it.
 
 Then it starts the aggregation service itself (``uvicorn --factory aggregation.main:create_app``
 in a subprocess, as the platform runs it, on the bench database; its Kafka consumer connected,
@@ -42,9 +50,9 @@ client parses the JSON after the clock stops:
 2. the same with ``region=*&by=sex`` (38 provinces x 12 months x 2 sexes);
 3. the whole catalogue (``GET /api/v1/indicators``) x all 514 regencies x 12 months. The API
    answers at most 10,000 values per request, so this is a set of requests, each of at most
-   10,000 values (indicators in groups of 8 x regencies in groups of 104 x 12 months: 15
-   requests for 23 indicators), sent one after another; a sample is the time of the whole
-   set.
+   10,000 values (indicators in groups of 8 x regencies in groups of 104 x 12 months: 24
+   requests for the 35 indicators of the catalogue today), sent one after another; a sample
+   is the time of the whole set.
 
 It prints a table per size, then per case the ratio p99(largest size) / p99(smallest) and the
 goals (p99 < 50 ms for cases 1 and 2, < 1 s for case 3, at 10 M records; ratio <= 2 each).
@@ -69,8 +77,8 @@ of the write itself, with the write rate achieved and the polls' pace. An untime
 Prints, LAST, ``ratio = `` the worst of the three cases' p99(largest) / p99(smallest).
 
     uv run --frozen python bench/indicator_scale.py [--records 10000,1000000,10000000]
-        [--repeat 30] [--seed 1] [--latency | --latency-only] [--latency-rate 200]
-        [--latency-seconds 30] [--poll-pause 0.01]
+        [--repeat 30] [--seed 1] [--consumers 2] [--keep] [--latency | --latency-only]
+        [--latency-rate 200] [--latency-seconds 30] [--poll-pause 0.01]
 """
 
 from __future__ import annotations
@@ -684,10 +692,12 @@ def measure_scale(
     kept = STATE / "filled" / f"{database}.json"
     if args.keep and kept.exists():
         # Filled by an earlier run with --keep; migrations added since then still apply.
+        say(f"{records:,} records: {database} kept from an earlier run (--keep); migrating ...")
+        began = time.perf_counter()
         upgrade("aggregation", url)
         saved = json.loads(kept.read_text())
         done = Fill(**{**saved["fill"], "by_type": Counter(saved["fill"]["by_type"])})
-        say(f"{records:,} records: {database} kept from an earlier run (--keep); VACUUM ANALYZE")
+        say(f"  migrated in {time.perf_counter() - began:.1f} s; VACUUM ANALYZE ...")
     else:
         postgres.drop_database(database)  # what an interrupted run left
         postgres.ensure_service_database(database=database, role="aggregation", password=password)
