@@ -284,8 +284,14 @@ async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def client_from(address: str, base_url: str) -> httpx.AsyncClient:
-    """An HTTP client whose connections come from ``address`` (any 127.x.y.z is loopback)."""
-    transport = httpx.AsyncHTTPTransport(local_address=address)
+    """An HTTP client whose connections come from ``address`` (any 127.x.y.z is loopback).
+
+    Its idle connections expire before the server's keep-alive does (uvicorn closes one idle
+    for 5 s, httpx's default expiry is the same 5 s): else a request sent on a connection the
+    server is closing at that moment fails with ReadError, as on a loaded machine it did.
+    """
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2)
+    transport = httpx.AsyncHTTPTransport(local_address=address, limits=limits)
     return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=60)
 
 
