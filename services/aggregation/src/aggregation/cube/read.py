@@ -50,7 +50,7 @@ def _months(periods: Sequence[Period]) -> list[Period]:
     return sorted(set(periods))
 
 
-def _texts(name: str, values: Sequence[str]) -> sa.BindParameter[Any]:
+def texts(name: str, values: Sequence[str]) -> sa.BindParameter[Any]:
     """A list bound as one array parameter: the statement is the same whatever the list, so
     it is compiled once and its plan reused."""
     return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
@@ -70,9 +70,9 @@ async def _flow(
     # The months as a range: one index range per (measure, area); the months in it that
     # were not asked (periods apart) are left out here.
     stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
-        cells.measure == sa.func.any(_texts("measures", keys)),
+        cells.measure == sa.func.any(texts("measures", keys)),
         cells.grouping == grouping,
-        cells.area == sa.func.any(_texts("areas", areas)),
+        cells.area == sa.func.any(texts("areas", areas)),
         cells.month >= months[0].start,
         cells.month < months[-1].end,
     )
@@ -103,9 +103,9 @@ async def _stock(
         )
         .select_from(cube_cells.join(months, cells.month <= months.c.first_day))
         .where(
-            cells.measure == sa.func.any(_texts("measures", keys)),
+            cells.measure == sa.func.any(texts("measures", keys)),
             cells.grouping == grouping,
-            cells.area == sa.func.any(_texts("areas", areas)),
+            cells.area == sa.func.any(texts("areas", areas)),
         )
         .group_by(cells.measure, cells.area, months.c.first_day, cells.dims)
     )

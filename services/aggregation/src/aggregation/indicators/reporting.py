@@ -18,15 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from shared.regions import NATIONAL, PILOT_REGIONS, RegionRegistry
 from shared.settings import Settings
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import DOMAIN
+from aggregation.cube.read import texts
 from aggregation.indicators.periods import Period, Span
 from aggregation.projections.tables import reported, reporting_periods
 
@@ -82,7 +81,7 @@ class Reports:
         found = cls(regions=regions, rules=rules)
         first, end = months[0].start, months[-1].end
         periods = reporting_periods.c
-        asked = _texts("domains", domains)
+        asked = texts("domains", domains)
         reports = sa.union_all(
             sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
                 reported.c.month >= first,
@@ -108,13 +107,13 @@ class Reports:
         if provinces:
             levels.append(
                 sa.select(r.domain, r.month, province)
-                .where(province == sa.any_(_texts("provinces", provinces)))
+                .where(province == sa.any_(texts("provinces", provinces)))
                 .distinct()
             )
         if regencies:
             levels.append(
                 sa.select(r.domain, r.month, r.region_code)
-                .where(r.region_code == sa.any_(_texts("regencies", regencies)))
+                .where(r.region_code == sa.any_(texts("regencies", regencies)))
                 .distinct()
             )
         if levels:
@@ -125,7 +124,7 @@ class Reports:
         return found
 
     async def _load_participants(self, session: AsyncSession, *, first: date, end: date) -> None:
-        participating = _texts("participating", sorted(self.rules.participating))
+        participating = texts("participating", sorted(self.rules.participating))
         rows = await session.execute(
             sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
                 reported.c.month >= first,
@@ -177,8 +176,3 @@ class Reports:
 def _on_time(month: date, completed_at: datetime, days: int) -> bool:
     following = Period.of(month).end
     return completed_at.date() < following + timedelta(days=days)
-
-
-def _texts(name: str, values: Sequence[str]) -> sa.BindParameter[Any]:
-    """A list bound as one array parameter (the statement stays the same whatever the list)."""
-    return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
