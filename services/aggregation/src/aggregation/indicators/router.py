@@ -13,7 +13,7 @@ from shared.regions import registry
 
 from aggregation.indicators import service
 from aggregation.indicators.exports import FORMATS, ExportFormat, format_for_media_type
-from aggregation.indicators.models import IndicatorPublic, IndicatorValues
+from aggregation.indicators.models import IndicatorPublic, IndicatorValues, answer_json
 from aggregation.indicators.query import parse_values_query
 from aggregation.indicators.reporting import ReportingRules
 
@@ -140,7 +140,7 @@ async def indicator_values(
         FORMATS.get(file_format) if file_format else _negotiated(request.headers.get("accept"))
     )
     if download is None:
-        return answer
+        return Response(answer_json(answer), media_type="application/json")
     return Response(
         download.render(answer, dimensions=query.by),
         media_type=download.media_type,

@@ -18,6 +18,7 @@ from aggregation.cube.read import CubeTotals, Dims, read_totals
 from aggregation.indicators.areas import Number, area_regencies
 from aggregation.indicators.catalogue import (
     CATALOGUE,
+    Formula,
     Indicator,
     ReportingRate,
     Total,
@@ -25,7 +26,12 @@ from aggregation.indicators.catalogue import (
     dimensions_of,
 )
 from aggregation.indicators.measures import Measure
-from aggregation.indicators.models import IndicatorPublic, IndicatorValue, IndicatorValues
+from aggregation.indicators.models import (
+    IndicatorPublic,
+    IndicatorValue,
+    IndicatorValues,
+    Status,
+)
 from aggregation.indicators.periods import Period
 from aggregation.indicators.protection import Suppressions, exact_areas, protected
 from aggregation.indicators.query import ValuesQuery
@@ -87,7 +93,11 @@ async def compute_values(
             session,
             months=months,
             areas=query.areas if completeness else [],
-            domains=DOMAINS if rates else sorted({_domain_of(i) for i in indicators}),
+            # Silence is asked of the other indicators' domains; a rate reads every domain's
+            # reports of the participating regencies (``rates``).
+            domains=sorted(
+                {_domain_of(i) for i in indicators if not isinstance(i.formula, ReportingRate)}
+            ),
             rates=rates,
             regions=regions,
             rules=rules or ReportingRules(participating=frozenset(r.code for r in PILOT_REGIONS)),
@@ -120,9 +130,10 @@ async def compute_values(
                 grouping=grouping,
             )
 
-    # Up to 10,000 values per answer: everything that depends only on the indicator, the
-    # area or the period is worked out once, and the answer (computed here, of the declared
-    # types) is not validated again.
+    # Up to 10,000 values per answer, and an answer of the whole catalogue is tens of them:
+    # everything that depends only on the indicator, the area or the period is worked out
+    # once, each area's values are built by one comprehension, and the answer (computed here,
+    # of the declared types) is not validated again.
     values: list[IndicatorValue] = []
     # Each period once: its label and its months' first days (the cube's keys).
     spans = [(span, str(span), tuple(m.start for m in span.months)) for span in query.periods]
@@ -140,60 +151,51 @@ async def compute_values(
         return silence[key]
 
     for indicator in indicators:
+        code, formula = indicator.code, indicator.formula
         combinations = _combinations(indicator, query.by, totals)
-        dimensions = [dict(zip(query.by, dims, strict=True)) for dims in combinations]
-        if isinstance(indicator.formula, ReportingRate):
-            values.extend(
-                IndicatorValue(
-                    indicator=indicator.code,
-                    region_code=area,
-                    region_name=regions.name_of(area),
-                    period=period,
-                    dimensions=named,
-                    value=reports.rate(
-                        area, span, dims if query.by else DOMAINS, on_time=indicator.formula.on_time
-                    ),
-                    status="reported",
-                )
-                for area in query.areas
-                for span, period, _ in spans
-                for dims, named in zip(combinations, dimensions, strict=True)
-            )
-            continue
-        domain = _domain_of(indicator)
-        formula = indicator.formula
+        named = {dims: dict(zip(query.by, dims, strict=True)) for dims in combinations}
+        # The indicator's (period, breakdown) pairs, in answer order, with their labels.
+        cells = [
+            (index, span, period, starts, dims, named[dims])
+            for index, (span, period, starts) in enumerate(spans)
+            for dims in combinations
+        ]
+        number = _evaluator(formula, totals, reports, by=query.by)
+        rate = isinstance(formula, ReportingRate)
+        domain = "" if rate else _domain_of(indicator)
         guarded = [m.key for m in formula.measures if protected(m.key)]
-        readers = {m.key: _reader(totals[m.key], m.key in _STOCKS) for m in formula.measures}
-        # Most indicators are one measure's total: read it without forming the formula.
-        direct = readers[formula.measure.key] if isinstance(formula, Total) else None
         for area in query.areas:
-            name = regions.name_of(area)
-            exact_here = exact is None or area in exact
-            for (span, period, starts), unreported in zip(spans, silent(domain, area), strict=True):
-                for dims, named in zip(combinations, dimensions, strict=True):
-                    hidden = not exact_here and any(
+            # A reporting rate is reported everywhere: it is the measure of silence.
+            quiet = _NEVER_SILENT if rate else silent(domain, area)
+            if exact is None or area in exact or not guarded:
+                statuses = [_NOT_REPORTED if quiet[cell[0]] else _REPORTED for cell in cells]
+            else:
+                statuses = [
+                    _NOT_REPORTED
+                    if quiet[index]
+                    else _SUPPRESSED
+                    if any(
                         guard.is_hidden(key, span, indicator.min_count, area, dims)
                         for key in guarded
                     )
-                    values.append(
-                        {
-                            "indicator": indicator.code,
-                            "region_code": area,
-                            "region_name": name,
-                            "period": period,
-                            "dimensions": named,
-                            "value": None
-                            if hidden or unreported
-                            else direct(area, starts, dims)
-                            if direct is not None
-                            else formula.value(_part(readers, area, starts, dims)),
-                            "status": "not_reported"
-                            if unreported
-                            else "suppressed"
-                            if hidden
-                            else "reported",
-                        }
-                    )
+                    else _REPORTED
+                    for index, span, _, _, dims, _ in cells
+                ]
+            name = regions.name_of(area)
+            values += [
+                {
+                    "indicator": code,
+                    "region_code": area,
+                    "region_name": name,
+                    "period": period,
+                    "dimensions": labels,
+                    "value": number(area, starts, dims) if status is _REPORTED else None,
+                    "status": status,
+                }
+                for (_, _, period, starts, dims, labels), status in zip(
+                    cells, statuses, strict=True
+                )
+            ]
     return IndicatorValues.model_construct(as_of=as_of, values=values)
 
 
@@ -234,28 +236,58 @@ _STOCKS = frozenset(m.key for m in CUBE_MEASURES if isinstance(m, Stock))
 Reader = Callable[[str, tuple[date, ...], Dims], Number]
 """A measure's value for an area, a period's months (first days) and a breakdown."""
 
+Evaluator = Callable[[str, tuple[date, ...], Dims], Number | None]
+"""An indicator's value for an area, a period's months (first days) and a breakdown."""
+
+_REPORTED: Status = "reported"
+_NOT_REPORTED: Status = "not_reported"
+_SUPPRESSED: Status = "suppressed"
+
+
+class _NeverSilent:
+    """Any period: not silent (the reporting rates)."""
+
+    def __getitem__(self, index: int) -> bool:
+        return False
+
+
+_NEVER_SILENT = _NeverSilent()
+
+
+def _evaluator(
+    formula: Formula, totals: Mapping[str, CubeTotals], reports: Reports, *, by: Sequence[str]
+) -> Evaluator:
+    """How to compute one indicator's value: from the reports (a reporting rate), one
+    measure's totals read directly (most indicators), or the formula over its measures'."""
+    if isinstance(formula, ReportingRate):
+        on_time = formula.on_time
+
+        def rate(area: str, months: tuple[date, ...], dims: Dims) -> Number | None:
+            # by=domain: the breakdown is the domain; otherwise over all domains.
+            return reports.rate(area, months, dims if by else DOMAINS, on_time=on_time)
+
+        return rate
+    readers = {m.key: _reader(totals[m.key], m.key in _STOCKS) for m in formula.measures}
+    if isinstance(formula, Total):
+        return readers[formula.measure.key]
+
+    def value(area: str, months: tuple[date, ...], dims: Dims) -> Number | None:
+        return formula.value(lambda measure: readers[measure.key](area, months, dims))
+
+    return value
+
 
 def _reader(cells: CubeTotals, stock: bool) -> Reader:
     """How to read one measure's totals: a flow summed over the period's months, a stock at
     its last month."""
+    get = cells.get
 
     def read(area: str, months: tuple[date, ...], dims: Dims) -> Number:
         if stock or len(months) == 1:
-            return cells.get((area, months[-1], dims), 0)
-        return sum(cells.get((area, month, dims), 0) for month in months)
+            return get((area, months[-1], dims), 0)
+        return sum(get((area, month, dims), 0) for month in months)
 
     return read
-
-
-def _part(
-    readers: Mapping[str, Reader], area: str, months: tuple[date, ...], dims: Dims
-) -> Callable[[Measure], Number]:
-    """Each measure's value for the area, the period's months and the breakdown."""
-
-    def value(measure: Measure) -> Number:
-        return readers[measure.key](area, months, dims)
-
-    return value
 
 
 __all__ = ["Period", "compute_values", "list_indicators"]
