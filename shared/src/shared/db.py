@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -60,20 +61,39 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 """The request's database session, as an endpoint parameter."""
 
 
-async def driver_rows(session: AsyncSession, statement: SelectBase) -> list[Sequence[Any]]:
-    """The rows of ``statement``, fetched by asyncpg itself in the session's transaction.
+class DriverSelect:
+    """A select whose rows asyncpg fetches itself (``driver_rows``), compiled once.
 
-    For reads of thousands of rows answered at every request (the indicator cube's):
-    SQLAlchemy's result rows cost more than the query there (about 2 µs a row, and more for an
-    array column). Values come as asyncpg decodes them (``text[]`` as a list), without the
-    columns' result processing, and the parameters go as they are, so the statement binds
-    only types asyncpg takes directly (text, numbers, dates, arrays of them: a list is one
-    array parameter, not an expanding ``IN``).
+    For reads of thousands of rows answered at every request (the indicator cube's), where
+    SQLAlchemy's result rows cost more than the query (about 2 µs a row, more for an array
+    column) and compiling the statement again costs as much as running it. Build it once (a
+    module constant, or cached per shape) with a ``bindparam`` for each value that changes
+    between runs, and give the values by name at each run. Rows come as asyncpg decodes them
+    (``text[]`` as a list), without the columns' result processing; values go as they are, so
+    bind only types asyncpg takes directly (text, numbers, dates, and arrays of them: a list
+    is one array parameter, never an expanding ``IN``).
     """
+
+    def __init__(self, statement: SelectBase) -> None:
+        compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+        if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
+            raise ValueError(
+                "a DriverSelect takes plain bound parameters (bind a list as an array)"
+            )
+        self._compiled = compiled
+        self.sql = compiled.string
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments of one run (``params`` by name; unknown names ignored)."""
+        values = self._compiled.construct_params(dict(params))
+        return [values[name] for name in self._compiled.positiontup or ()]
+
+
+async def driver_rows(
+    session: AsyncSession, query: DriverSelect, **params: Any
+) -> list[Sequence[Any]]:
+    """The rows of ``query`` with ``params``, fetched by asyncpg in the session's transaction."""
     connection = await session.connection()
-    compiled = statement.compile(dialect=connection.dialect)
-    if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
-        raise ValueError("driver_rows takes plain bound parameters (bind a list as an array)")
     driver = (await connection.get_raw_connection()).driver_connection
     if driver is None:  # only an invalidated connection has none
         raise RuntimeError("the session's database connection is gone")
@@ -81,8 +101,5 @@ async def driver_rows(session: AsyncSession, statement: SelectBase) -> list[Sequ
         # The session's transaction (and its isolation level) begins in the driver at the
         # session's first statement; the rows must come from that snapshot.
         await connection.exec_driver_sql("SELECT 1")
-    params = compiled.construct_params()
-    rows: list[Sequence[Any]] = await driver.fetch(
-        compiled.string, *(params[name] for name in compiled.positiontup)
-    )
+    rows: list[Sequence[Any]] = await driver.fetch(query.sql, *query.arguments(params))
     return rows

@@ -64,12 +64,11 @@ def test_the_catalogue_endpoint_lists_entries_in_catalogue_order() -> None:
 
 def test_a_ratio_divides_totals_and_is_undefined_for_an_empty_denominator() -> None:
     rate = Ratio(numerator=PLACEMENTS_MADE, denominator=JOB_SEEKERS_REGISTERED)
-    totals = {PLACEMENTS_MADE.key: 2, JOB_SEEKERS_REGISTERED.key: 5}
-    assert rate.value(lambda m: totals[m.key]) == pytest.approx(0.4)
-    totals[JOB_SEEKERS_REGISTERED.key] = 0
-    assert rate.value(lambda m: totals[m.key]) is None
-    totals[PLACEMENTS_MADE.key] = 0
-    assert rate.value(lambda m: totals[m.key]) is None
+    # Three cells: 2 of 5, 3 of 0, 0 of 0.
+    totals = {PLACEMENTS_MADE.key: [2, 3, 0], JOB_SEEKERS_REGISTERED.key: [5, 0, 0]}
+    values = rate.values(lambda m: totals[m.key])
+    assert values[0] == pytest.approx(0.4)
+    assert values[1:] == [None, None]
 
 
 def test_the_placement_rate_is_placements_over_job_seekers_registered() -> None:

@@ -10,12 +10,13 @@ built from, nor on how many regencies an area holds.
 from __future__ import annotations
 
 import bisect
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from shared.db import driver_rows
+from shared.db import DriverSelect, driver_rows
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,9 +25,10 @@ from aggregation.indicators.periods import Period
 from aggregation.projections.tables import cube_cells
 
 Dims = tuple[str, ...]
-CubeTotals = dict[tuple[str, date, Dims], int | float]
-"""Value per (area, first day of the month, the breakdown's dimension values); absent: 0.
-(Keys of built-in types: an answer looks up to hundreds of thousands of them.)"""
+CubeTotals = dict[str, dict[tuple[date, Dims], int | float]]
+"""Per area, the value per (first day of the month, the breakdown's dimension values);
+absent: 0. (Keys of built-in types: an answer looks up to hundreds of thousands of them, an
+area's at a time.)"""
 
 
 async def read_totals(
@@ -39,7 +41,7 @@ async def read_totals(
 ) -> dict[str, CubeTotals]:
     """Each measure's values (by key) for every area (a regency, a province or ``ID``) and
     month: the flows in one statement, the stocks in one."""
-    totals: dict[str, CubeTotals] = {measure.key: {} for measure in measures}
+    totals: dict[str, CubeTotals] = {measure.key: defaultdict(dict) for measure in measures}
     stocks = [m.key for m in measures if isinstance(m, Stock)]
     flows = [m.key for m in measures if not isinstance(m, Stock)]
     if stocks:
@@ -53,10 +55,29 @@ def _months(periods: Sequence[Period]) -> list[Period]:
     return sorted(set(periods))
 
 
-def texts(name: str, values: Sequence[str]) -> sa.BindParameter[Any]:
-    """A list bound as one array parameter: the statement is the same whatever the list, so
-    it is compiled once and its plan reused."""
-    return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
+def texts(name: str) -> sa.BindParameter[Any]:
+    """A list of texts bound as one array parameter named ``name``: the statement is the same
+    whatever the list, so it is compiled once and its plan reused."""
+    return sa.bindparam(name, type_=ARRAY(sa.Text))
+
+
+def _cells(*, bounded: bool) -> DriverSelect:
+    """The cells of the measures ``keys`` for the ``areas`` and the breakdown ``grouping``, of
+    the months before ``end`` (``bounded``: from ``first``)."""
+    cells = cube_cells.c
+    stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
+        cells.measure == sa.func.any(texts("keys")),
+        cells.grouping == sa.bindparam("grouping", type_=sa.Text),
+        cells.area == sa.func.any(texts("areas")),
+        cells.month < sa.bindparam("end", type_=sa.Date),
+    )
+    if bounded:
+        stmt = stmt.where(cells.month >= sa.bindparam("first", type_=sa.Date))
+    return DriverSelect(stmt)
+
+
+_FLOW_CELLS = _cells(bounded=True)
+_STOCK_CELLS = _cells(bounded=False)
 
 
 async def _flow(
@@ -72,11 +93,17 @@ async def _flow(
     # The months as a range: one index range per (measure, area); the months in it that
     # were not asked (periods apart) are left out here.
     rows = await driver_rows(
-        session, _cells(keys, areas, grouping, months[0].start, months[-1].end)
+        session,
+        _FLOW_CELLS,
+        keys=list(keys),
+        areas=list(areas),
+        grouping=grouping,
+        first=months[0].start,
+        end=months[-1].end,
     )
     for key, area, month, dims, value in rows:
         if month in asked:
-            totals[key][(area, month, tuple(dims))] = value
+            totals[key][area][(month, tuple(dims))] = value
 
 
 async def _stock(
@@ -90,8 +117,16 @@ async def _stock(
     # A stock at a month is the sum of its changes up to that month: each change is added to
     # the first asked month on or after it, and the asked months are summed in order. (The
     # database would sum every earlier change again for each asked month.)
-    asked = [p.start for p in _months(periods)]
-    rows = await driver_rows(session, _cells(keys, areas, grouping, None, _months(periods)[-1].end))
+    months = _months(periods)
+    asked = [p.start for p in months]
+    rows = await driver_rows(
+        session,
+        _STOCK_CELLS,
+        keys=list(keys),
+        areas=list(areas),
+        grouping=grouping,
+        end=months[-1].end,
+    )
     changes: dict[tuple[str, str, Dims], list[int]] = {}
     for key, area, month, dims, value in rows:
         series = (key, area, tuple(dims))
@@ -99,22 +134,7 @@ async def _stock(
             changes[series] = [0] * len(asked)
         changes[series][bisect.bisect_left(asked, month)] += value
     for (key, area, dims), added in changes.items():
-        level, found = 0, totals[key]
+        level, found = 0, totals[key][area]
         for first_day, change in zip(asked, added, strict=True):
             level += change
-            found[(area, first_day, dims)] = level
-
-
-def _cells(
-    keys: Sequence[str], areas: Sequence[str], grouping: str, first: date | None, end: date
-) -> sa.Select[tuple[str, str, date, list[str], int]]:
-    """The cells of the measures ``keys`` for ``areas`` and the breakdown ``grouping``, of
-    the months from ``first`` (None: the first) to before ``end``."""
-    cells = cube_cells.c
-    stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
-        cells.measure == sa.func.any(texts("measures", keys)),
-        cells.grouping == grouping,
-        cells.area == sa.func.any(texts("areas", areas)),
-        cells.month < end,
-    )
-    return stmt if first is None else stmt.where(cells.month >= first)
+            found[(first_day, dims)] = level

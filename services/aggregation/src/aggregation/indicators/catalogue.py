@@ -18,7 +18,7 @@ regency, and, for the cross-domain indicators, the exact window of the link.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -70,16 +70,21 @@ INDUSTRIAL_RELATIONS = "industrial_relations"
 CROSS_DOMAIN = "cross_domain"
 
 
+Column = Callable[[Measure], Sequence[Number]]
+"""Each measure's totals for a run of cells (one area's periods and breakdowns), in order."""
+
+
 class Formula(Protocol):
-    """How an indicator's value follows from its measures' totals for one area and month."""
+    """How an indicator's values follow from its measures' totals for one area, period and
+    breakdown; computed a run of cells at a time (an answer holds thousands)."""
 
     @property
     def measures(self) -> tuple[Measure, ...]:
         """The measures the formula reads."""
         ...
 
-    def value(self, total: Callable[[Measure], Number]) -> Number | None:
-        """The indicator's value given each measure's total."""
+    def values(self, totals: Column) -> Sequence[Number | None]:
+        """The indicator's value for each cell, given each measure's totals for the cells."""
         ...
 
 
@@ -94,9 +99,9 @@ class Total:
         """The one measure."""
         return (self.measure,)
 
-    def value(self, total: Callable[[Measure], Number]) -> Number:
-        """The total itself."""
-        return total(self.measure)
+    def values(self, totals: Column) -> Sequence[Number]:
+        """The totals themselves."""
+        return totals(self.measure)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,12 +116,14 @@ class Ratio:
         """Numerator and denominator."""
         return (self.numerator, self.denominator)
 
-    def value(self, total: Callable[[Measure], Number]) -> float | None:
-        """The ratio, or None for an empty denominator."""
-        denominator = total(self.denominator)
-        if denominator == 0:
-            return None
-        return total(self.numerator) / denominator
+    def values(self, totals: Column) -> list[float | None]:
+        """The ratios, None for an empty denominator."""
+        return [
+            None if denominator == 0 else numerator / denominator
+            for numerator, denominator in zip(
+                totals(self.numerator), totals(self.denominator), strict=True
+            )
+        ]
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +138,7 @@ class ReportingRate:
         """None: the value comes from the reports, not from measures."""
         return ()
 
-    def value(self, total: Callable[[Measure], Number]) -> Number | None:
+    def values(self, totals: Column) -> Sequence[Number | None]:
         """Not computed from measures (see ``reporting.Reports.rate``)."""
         raise NotImplementedError
 

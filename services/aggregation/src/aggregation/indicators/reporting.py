@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from shared.db import driver_rows
+from shared.db import DriverSelect, driver_rows
 from shared.regions import NATIONAL, PILOT_REGIONS, RegionRegistry
 from shared.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,8 +57,8 @@ class Reports:
 
     regions: RegionRegistry
     rules: ReportingRules
-    reporting: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
-    """(domain, month) -> the asked areas with a regency that sent or closed it."""
+    reporting: dict[tuple[str, str], frozenset[date]] = field(default_factory=dict)
+    """(domain, asked area) -> the months (first days) a regency of the area sent or closed."""
     sent: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     closed: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
     on_time: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -78,83 +78,43 @@ class Reports:
         rules: ReportingRules,
     ) -> Reports:
         """The reports of ``domains`` for ``months``, summed up in the database to the asked
-        ``areas`` (the nation, provinces, regencies: at most one row per area, domain and
-        month, however many regencies report), and with ``rates`` the participating
-        regencies' own reports."""
+        ``areas`` (the nation, provinces, regencies: one row per area and domain, however
+        many regencies report), and with ``rates`` the participating regencies' own reports."""
         found = cls(regions=regions, rules=rules)
         first, end = months[0].start, months[-1].end
-        periods = reporting_periods.c
-        asked = texts("domains", domains)
-        reports = sa.union_all(
-            sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
-                reported.c.month >= first,
-                reported.c.month < end,
-                reported.c.domain == sa.any_(asked),
-            ),
-            sa.select(periods.domain, periods.region_code, periods.month).where(
-                periods.month >= first,
-                periods.month < end,
-                periods.domain == sa.any_(asked),
-                periods.completed_at.is_not(None),
-            ),
-        ).cte("reports")
-        r = reports.c
-        province = sa.func.split_part(r.region_code, ".", 1)
         provinces = [a for a in areas if a in regions.provinces]
         regencies = [a for a in areas if a in regions.regencies]
-        # Each level distinct in the database: the nation's answer is one row per domain and
-        # month, not one per reporting regency (a union of one select is that select alone).
-        levels = []
-        if NATIONAL in areas:
-            levels.append(sa.select(r.domain, r.month, sa.literal(NATIONAL)).distinct())
-        if provinces:
-            levels.append(
-                sa.select(r.domain, r.month, province)
-                .where(province == sa.any_(texts("provinces", provinces)))
-                .distinct()
+        levels = (NATIONAL in areas, bool(provinces), bool(regencies))
+        if any(levels) and domains:
+            rows = await driver_rows(
+                session,
+                _reports(*levels),
+                domains=list(domains),
+                first=first,
+                end=end,
+                provinces=provinces,
+                regencies=regencies,
             )
-        if regencies:
-            levels.append(
-                sa.select(r.domain, r.month, r.region_code)
-                .where(r.region_code == sa.any_(texts("regencies", regencies)))
-                .distinct()
-            )
-        if levels and domains:
-            for domain, month, area in await driver_rows(session, sa.union(*levels)):
-                found.reporting[(domain, month)].add(area)
+            for domain, area, reported_months in rows:
+                found.reporting[(domain, area)] = frozenset(reported_months)
         if rates:
-            await found._load_participants(session, first=first, end=end)
+            participating = sorted(rules.participating)
+            for domain, region, month in await driver_rows(
+                session, _SENT, first=first, end=end, participating=participating
+            ):
+                found.sent[(domain, month)].add(region)
+            for domain, region, month, completed_at in await driver_rows(
+                session, _CLOSED, first=first, end=end, participating=participating
+            ):
+                found.closed[(domain, month)].add(region)
+                if _on_time(month, completed_at, rules.on_time_days):
+                    found.on_time[(domain, month)].add(region)
         return found
-
-    async def _load_participants(self, session: AsyncSession, *, first: date, end: date) -> None:
-        participating = texts("participating", sorted(self.rules.participating))
-        rows = await driver_rows(
-            session,
-            sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
-                reported.c.month >= first,
-                reported.c.month < end,
-                reported.c.region_code == sa.any_(participating),
-            ),
-        )
-        for domain, region, month in rows:
-            self.sent[(domain, month)].add(region)
-        periods = reporting_periods.c
-        closures = await driver_rows(
-            session,
-            sa.select(periods.domain, periods.region_code, periods.month, periods.completed_at)
-            .where(periods.month >= first, periods.month < end)
-            .where(periods.completed_at.is_not(None))
-            .where(periods.region_code == sa.any_(participating)),
-        )
-        for domain, region, month, completed_at in closures:
-            self.closed[(domain, month)].add(region)
-            if _on_time(month, completed_at, self.rules.on_time_days):
-                self.on_time[(domain, month)].add(region)
 
     def reported(self, domain: str, area: str, months: Iterable[date]) -> bool:
         """Did any regency of ``area`` (an asked area) report ``domain`` in one of the
         ``months`` (their first days: a period's)?"""
-        return any(area in self.reporting.get((domain, month), ()) for month in months)
+        return not self.reporting.get((domain, area), _NO_MONTHS).isdisjoint(months)
 
     def rate(
         self, area: str, months: Sequence[date], domains: Sequence[str], *, on_time: bool
@@ -194,6 +154,77 @@ class Reports:
 
 
 _NONE: frozenset[str] = frozenset()
+_NO_MONTHS: frozenset[date] = frozenset()
+
+
+@functools.cache
+def _reports(nation: bool, provinces: bool, regencies: bool) -> DriverSelect:
+    """Per domain and asked area, the months a regency of it sent a record of the domain or
+    closed the month: of the ``domains`` from ``first`` to before ``end``, for the nation,
+    the ``provinces`` and the ``regencies`` as asked. Each level is made distinct and
+    gathered per area in the database: the nation's answer is one row per domain, not one
+    per reporting regency and month."""
+    periods = reporting_periods.c
+    first, end = sa.bindparam("first", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+    domains = texts("domains")
+    reports = sa.union_all(
+        sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
+            reported.c.month >= first, reported.c.month < end, reported.c.domain == sa.any_(domains)
+        ),
+        sa.select(periods.domain, periods.region_code, periods.month).where(
+            periods.month >= first,
+            periods.month < end,
+            periods.domain == sa.any_(domains),
+            periods.completed_at.is_not(None),
+        ),
+    ).cte("reports")
+    r = reports.c
+    province = sa.func.split_part(r.region_code, ".", 1)
+    levels = []
+    if nation:
+        levels.append(sa.select(r.domain, sa.literal(NATIONAL).label("area"), r.month))
+    if provinces:
+        levels.append(
+            sa.select(r.domain, province.label("area"), r.month).where(
+                province == sa.any_(texts("provinces"))
+            )
+        )
+    if regencies:
+        levels.append(
+            sa.select(r.domain, r.region_code.label("area"), r.month).where(
+                r.region_code == sa.any_(texts("regencies"))
+            )
+        )
+    distinct = sa.union(*levels).subquery("reporting")  # a union of one is that select
+    d = distinct.c
+    return DriverSelect(
+        sa.select(d.domain, d.area, sa.func.array_agg(d.month)).group_by(d.domain, d.area)
+    )
+
+
+_first, _end = sa.bindparam("first", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+_SENT = DriverSelect(
+    sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
+        reported.c.month >= _first,
+        reported.c.month < _end,
+        reported.c.region_code == sa.any_(texts("participating")),
+    )
+)
+"""The participating regencies' records, per domain and month (``first`` to before ``end``)."""
+_CLOSED = DriverSelect(
+    sa.select(
+        reporting_periods.c.domain,
+        reporting_periods.c.region_code,
+        reporting_periods.c.month,
+        reporting_periods.c.completed_at,
+    ).where(
+        reporting_periods.c.month >= _first,
+        reporting_periods.c.month < _end,
+        reporting_periods.c.completed_at.is_not(None),
+        reporting_periods.c.region_code == sa.any_(texts("participating")),
+    )
+)
+"""The participating regencies' closed months, with when they were closed."""
 
 
 def _on_time(month: date, completed_at: datetime, days: int) -> bool:

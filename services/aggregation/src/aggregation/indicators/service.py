@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from shared.auth import Principal
@@ -21,7 +23,6 @@ from aggregation.indicators.catalogue import (
     Formula,
     Indicator,
     ReportingRate,
-    Total,
     by_code,
     dimensions_of,
 )
@@ -32,7 +33,7 @@ from aggregation.indicators.models import (
     IndicatorValues,
     Status,
 )
-from aggregation.indicators.periods import Period
+from aggregation.indicators.periods import Period, Span
 from aggregation.indicators.protection import Suppressions, exact_areas, protected
 from aggregation.indicators.query import ValuesQuery
 from aggregation.indicators.reporting import DOMAINS, ReportingRules, Reports
@@ -118,9 +119,9 @@ async def compute_values(
             members = {area: area_regencies(area, regions) for area in query.areas}
             for key, measure in measures.items():
                 found = await measure.totals(session, areas=members, periods=months)
-                totals[key] = {
-                    (area, month.start, ()): value for (area, month), value in found.items()
-                }
+                totals[key] = defaultdict(dict)
+                for (area, month), value in found.items():
+                    totals[key][area][(month.start, ())] = value
         else:
             totals = await read_totals(
                 session,
@@ -150,36 +151,40 @@ async def compute_values(
             ]
         return silence[key]
 
+    never_silent = [False] * len(spans)
     for indicator in indicators:
         code, formula = indicator.code, indicator.formula
         combinations = _combinations(indicator, query.by, totals)
         named = {dims: dict(zip(query.by, dims, strict=True)) for dims in combinations}
-        # The indicator's (period, breakdown) pairs, in answer order, with their labels.
+        # The indicator's (period, breakdown) cells, in answer order.
         cells = [
-            (index, span, period, starts, dims, named[dims])
+            Cell(index, span, period, starts, dims, named[dims])
             for index, (span, period, starts) in enumerate(spans)
             for dims in combinations
         ]
-        number = _evaluator(formula, totals, reports, by=query.by)
+        labels = [(cell.period, cell.labels) for cell in cells]
+        column = _column(formula, cells, totals, reports, by=query.by)
         rate = isinstance(formula, ReportingRate)
         domain = "" if rate else _domain_of(indicator)
         guarded = [m.key for m in formula.measures if protected(m.key)]
+        reported = [_REPORTED] * len(cells)
         for area in query.areas:
             # A reporting rate is reported everywhere: it is the measure of silence.
-            quiet = _NEVER_SILENT if rate else silent(domain, area)
-            if exact is None or area in exact or not guarded:
-                statuses = [_NOT_REPORTED if quiet[cell[0]] else _REPORTED for cell in cells]
+            quiet = never_silent if rate else silent(domain, area)
+            if (exact is None or area in exact or not guarded) and not any(quiet):
+                statuses = reported
             else:
                 statuses = [
                     _NOT_REPORTED
-                    if quiet[index]
+                    if quiet[cell.span_index]
                     else _SUPPRESSED
-                    if any(
-                        guard.is_hidden(key, span, indicator.min_count, area, dims)
+                    if (exact is not None and area not in exact)
+                    and any(
+                        guard.is_hidden(key, cell.span, indicator.min_count, area, cell.dims)
                         for key in guarded
                     )
                     else _REPORTED
-                    for index, span, _, _, dims, _ in cells
+                    for cell in cells
                 ]
             name = regions.name_of(area)
             values += [
@@ -188,12 +193,12 @@ async def compute_values(
                     "region_code": area,
                     "region_name": name,
                     "period": period,
-                    "dimensions": labels,
-                    "value": number(area, starts, dims) if status is _REPORTED else None,
+                    "dimensions": dimensions,
+                    "value": number if status is _REPORTED else None,
                     "status": status,
                 }
-                for (_, _, period, starts, dims, labels), status in zip(
-                    cells, statuses, strict=True
+                for (period, dimensions), status, number in zip(
+                    labels, statuses, column(area), strict=True
                 )
             ]
     return IndicatorValues.model_construct(as_of=as_of, values=values)
@@ -211,7 +216,8 @@ def _combinations(
     if all(declared):
         found.update(itertools.product(*declared))
     for measure in indicator.formula.measures:
-        found.update(dims for (_, _, dims) in totals[measure.key])
+        for cells in totals[measure.key].values():
+            found.update(dims for (_, dims) in cells)
 
     def order(dims: Dims) -> tuple[tuple[int, str], ...]:
         # Declared values in their declared order, others after them by name.
@@ -233,61 +239,65 @@ def _domain_of(indicator: Indicator) -> str:
 
 _STOCKS = frozenset(m.key for m in CUBE_MEASURES if isinstance(m, Stock))
 
-Reader = Callable[[str, tuple[date, ...], Dims], Number]
-"""A measure's value for an area, a period's months (first days) and a breakdown."""
 
-Evaluator = Callable[[str, tuple[date, ...], Dims], Number | None]
-"""An indicator's value for an area, a period's months (first days) and a breakdown."""
+class Cell(NamedTuple):
+    """One (period, breakdown) of an indicator's answer, for every area."""
+
+    span_index: int
+    span: Span
+    period: str
+    starts: tuple[date, ...]
+    """The period's months (first days: the cube's keys)."""
+    dims: Dims
+    labels: dict[str, str]
+    """The breakdown as the answer names it."""
+
 
 _REPORTED: Status = "reported"
 _NOT_REPORTED: Status = "not_reported"
 _SUPPRESSED: Status = "suppressed"
 
 
-class _NeverSilent:
-    """Any period: not silent (the reporting rates)."""
-
-    def __getitem__(self, index: int) -> bool:
-        return False
-
-
-_NEVER_SILENT = _NeverSilent()
-
-
-def _evaluator(
-    formula: Formula, totals: Mapping[str, CubeTotals], reports: Reports, *, by: Sequence[str]
-) -> Evaluator:
-    """How to compute one indicator's value: from the reports (a reporting rate), one
-    measure's totals read directly (most indicators), or the formula over its measures'."""
+def _column(
+    formula: Formula,
+    cells: Sequence[Cell],
+    totals: Mapping[str, CubeTotals],
+    reports: Reports,
+    *,
+    by: Sequence[str],
+) -> Callable[[str], Sequence[Number | None]]:
+    """How to compute one indicator's values of an area for ``cells``: from the reports (a
+    reporting rate), or the formula over its measures' totals."""
     if isinstance(formula, ReportingRate):
         on_time = formula.on_time
+        # by=domain: the breakdown is the domain; otherwise over all domains.
+        return lambda area: [
+            reports.rate(area, cell.starts, cell.dims if by else DOMAINS, on_time=on_time)
+            for cell in cells
+        ]
+    # The cube's keys of each cell: its last month (a stock, a one-month period), or each
+    # of its months (a flow over a quarter or a year). Shared by every area.
+    last = [(cell.starts[-1], cell.dims) for cell in cells]
+    each = (
+        None
+        if all(len(cell.starts) == 1 for cell in cells)
+        else [[(month, cell.dims) for month in cell.starts] for cell in cells]
+    )
 
-        def rate(area: str, months: tuple[date, ...], dims: Dims) -> Number | None:
-            # by=domain: the breakdown is the domain; otherwise over all domains.
-            return reports.rate(area, months, dims if by else DOMAINS, on_time=on_time)
+    def column(area: str) -> Sequence[Number | None]:
+        def measure_totals(measure: Measure) -> Sequence[Number]:
+            found = totals[measure.key].get(area, _NOTHING)
+            if each is None or measure.key in _STOCKS:
+                return list(map(found.get, last, _ZEROS))
+            return [sum(map(found.get, keys, _ZEROS)) for keys in each]
 
-        return rate
-    readers = {m.key: _reader(totals[m.key], m.key in _STOCKS) for m in formula.measures}
-    if isinstance(formula, Total):
-        return readers[formula.measure.key]
+        return formula.values(measure_totals)
 
-    def value(area: str, months: tuple[date, ...], dims: Dims) -> Number | None:
-        return formula.value(lambda measure: readers[measure.key](area, months, dims))
-
-    return value
+    return column
 
 
-def _reader(cells: CubeTotals, stock: bool) -> Reader:
-    """How to read one measure's totals: a flow summed over the period's months, a stock at
-    its last month."""
-    get = cells.get
-
-    def read(area: str, months: tuple[date, ...], dims: Dims) -> Number:
-        if stock or len(months) == 1:
-            return get((area, months[-1], dims), 0)
-        return sum(get((area, month, dims), 0) for month in months)
-
-    return read
+_NOTHING: dict[tuple[date, Dims], Number] = {}
+_ZEROS = itertools.repeat(0)
 
 
 __all__ = ["Period", "compute_values", "list_indicators"]
