@@ -103,7 +103,7 @@ async def _flow(
     )
     for key, area, month, dims, value in rows:
         if month in asked:
-            totals[key][area][(month, tuple(dims))] = value
+            totals[key][area][(month, tuple(dims) if dims else ())] = value
 
 
 async def _stock(
@@ -129,7 +129,7 @@ async def _stock(
     )
     changes: dict[tuple[str, str, Dims], list[int]] = {}
     for key, area, month, dims, value in rows:
-        series = (key, area, tuple(dims))
+        series = (key, area, tuple(dims) if dims else ())
         if series not in changes:
             changes[series] = [0] * len(asked)
         changes[series][bisect.bisect_left(asked, month)] += value

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -111,10 +111,11 @@ class Reports:
                     found.on_time[(domain, month)].add(region)
         return found
 
-    def reported(self, domain: str, area: str, months: Iterable[date]) -> bool:
-        """Did any regency of ``area`` (an asked area) report ``domain`` in one of the
-        ``months`` (their first days: a period's)?"""
-        return not self.reporting.get((domain, area), _NO_MONTHS).isdisjoint(months)
+    def silent(self, domain: str, area: str, periods: Sequence[Sequence[date]]) -> list[bool]:
+        """For each period (its months' first days), whether no regency of ``area`` (an
+        asked area) reported ``domain`` in any of its months."""
+        months = self.reporting.get((domain, area), _NO_MONTHS)
+        return [months.isdisjoint(period) for period in periods]
 
     def rate(
         self, area: str, months: Sequence[date], domains: Sequence[str], *, on_time: bool
@@ -180,22 +181,24 @@ def _reports(nation: bool, provinces: bool, regencies: bool) -> DriverSelect:
     ).cte("reports")
     r = reports.c
     province = sa.func.split_part(r.region_code, ".", 1)
+    # Each level made distinct on its own (hashed: no sort of the reports), the levels apart
+    # (their area codes differ), then each area's months gathered into one row.
     levels = []
     if nation:
-        levels.append(sa.select(r.domain, sa.literal(NATIONAL).label("area"), r.month))
+        levels.append(sa.select(r.domain, sa.literal(NATIONAL).label("area"), r.month).distinct())
     if provinces:
         levels.append(
-            sa.select(r.domain, province.label("area"), r.month).where(
-                province == sa.any_(texts("provinces"))
-            )
+            sa.select(r.domain, province.label("area"), r.month)
+            .where(province == sa.any_(texts("provinces")))
+            .distinct()
         )
     if regencies:
         levels.append(
-            sa.select(r.domain, r.region_code.label("area"), r.month).where(
-                r.region_code == sa.any_(texts("regencies"))
-            )
+            sa.select(r.domain, r.region_code.label("area"), r.month)
+            .where(r.region_code == sa.any_(texts("regencies")))
+            .distinct()
         )
-    distinct = sa.union(*levels).subquery("reporting")  # a union of one is that select
+    distinct = sa.union_all(*levels).subquery("reporting")  # a union of one is that select
     d = distinct.c
     return DriverSelect(
         sa.select(d.domain, d.area, sa.func.array_agg(d.month)).group_by(d.domain, d.area)

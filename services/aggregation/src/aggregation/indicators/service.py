@@ -145,10 +145,11 @@ async def compute_values(
     def silent(domain: str, area: str) -> list[bool]:
         key = (domain, area)
         if key not in silence:
-            silence[key] = [
-                completeness and not reports.reported(domain, area, starts)
-                for _, _, starts in spans
-            ]
+            silence[key] = (
+                reports.silent(domain, area, [starts for _, _, starts in spans])
+                if completeness
+                else [False] * len(spans)
+            )
         return silence[key]
 
     never_silent = [False] * len(spans)
