@@ -123,12 +123,23 @@ class _PostmasterPid:
 class PostgresServer:
     """One PostgreSQL cluster in ``data_dir``, served on ``127.0.0.1:port``."""
 
-    def __init__(self, *, data_dir: Path, port: int, log_path: Path, password: str) -> None:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        port: int,
+        log_path: Path,
+        password: str,
+        shared_buffers: str = "128MB",
+    ) -> None:
         if not 0 < port < 65536:
             raise ValueError(f"invalid TCP port {port}")
         if not password:
             raise ValueError("the superuser needs a password")
         self._password = password
+        # The buffer pool: PostgreSQL's default for the platform on a laptop; a benchmark of a
+        # large database gives it what a deployment gives that database.
+        self.shared_buffers = shared_buffers
         # Absolute paths: the server chdirs into its data directory, and we compare against
         # its cwd to recognise it.
         self.data_dir = Path(data_dir).expanduser().resolve()
@@ -345,7 +356,7 @@ class PostgresServer:
             "unix_socket_directories": str(socket_dir),
             "fsync": "on",
             "max_connections": "200",
-            "shared_buffers": "128MB",
+            "shared_buffers": self.shared_buffers,
             # Only the server's account (and root) may use the socket, which trusts its users.
             "unix_socket_permissions": "0700",
             "password_encryption": "scram-sha-256",
