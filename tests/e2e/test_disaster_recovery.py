@@ -130,8 +130,7 @@ async def _indicators(url: str) -> dict[tuple[str, str, str], tuple[Any, str]]:
             async with sessions() as session:
                 answer = await compute_values(session, query=query, regions=registry())
             found |= {
-                (v["indicator"], v["region_code"], v["period"]): (v["value"], v["status"])
-                for v in answer.values
+                (v.indicator, v.region_code, v.period): (v.value, v.status) for v in answer.values
             }
     finally:
         await engine.dispose()

@@ -360,6 +360,6 @@ def indicator_values(sessions: async_sessionmaker[AsyncSession]) -> ValuesReader
             found = await compute_values(
                 session, query=query, regions=registry(), completeness=False
             )
-        return {(v["indicator"], v["region_code"], v["period"]): v["value"] for v in found.values}
+        return {(v.indicator, v.region_code, v.period): v.value for v in found.values}
 
     return read

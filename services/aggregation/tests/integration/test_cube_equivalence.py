@@ -382,7 +382,7 @@ async def _values(
     )
     async with sessions() as session:
         found = await compute_values(session, query=query, regions=registry(), reference=reference)
-    return {(v["indicator"], v["region_code"], v["period"]): v["value"] for v in found.values}
+    return {(v.indicator, v.region_code, v.period): v.value for v in found.values}
 
 
 async def _reset(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -59,7 +59,7 @@ async def test_a_breakdown_answers_every_value_of_its_dimensions_and_sums_to_the
     by_sex = await _ask(
         sessions, indicator="job_seekers_registered", region="32", period="2026-03", by="sex"
     )
-    assert [(v["dimensions"], v["value"]) for v in by_sex.values] == [
+    assert [(v.dimensions, v.value) for v in by_sex.values] == [
         ({"sex": "M"}, 1),
         ({"sex": "F"}, 2),
     ]
@@ -71,14 +71,12 @@ async def test_a_breakdown_answers_every_value_of_its_dimensions_and_sums_to_the
         by="sex,age_band",
     )
     assert len(pairs.values) == 2 * 11  # every sex with every age band, 0 where none
-    found = {
-        (v["dimensions"]["sex"], v["dimensions"]["age_band"]): v["value"] for v in pairs.values
-    }
+    found = {(v.dimensions["sex"], v.dimensions["age_band"]): v.value for v in pairs.values}
     assert found[("F", "60+")] == 1 and found[("M", "20-24")] == 1
     total = await _ask(
         sessions, indicator="job_seekers_registered", region="32.73", period="2026-04"
     )
-    assert sum(v["value"] or 0 for v in pairs.values) == total.values[0]["value"] == 2
+    assert sum(v.value or 0 for v in pairs.values) == total.values[0].value == 2
 
 
 async def test_a_quarter_sums_a_flow_and_a_ratio_is_formed_from_the_quarters_parts(
@@ -95,12 +93,12 @@ async def test_a_quarter_sums_a_flow_and_a_ratio_is_formed_from_the_quarters_par
         ]
     )
     quarter = await _ask(sessions, indicator="job_seekers_registered", period="2026-Q1..2026-Q2")
-    assert [(v["period"], v["value"]) for v in quarter.values] == [("2026-Q1", 3), ("2026-Q2", 2)]
+    assert [(v.period, v.value) for v in quarter.values] == [("2026-Q1", 3), ("2026-Q2", 2)]
     year = await _ask(sessions, indicator="placement_rate", period="2026")
-    assert [(v["period"], v["value"]) for v in year.values] == [("2026", 2 / 5)]
+    assert [(v.period, v.value) for v in year.values] == [("2026", 2 / 5)]
     # Not the mean of the quarters' rates (1/3 and 1/2).
     rates = await _ask(sessions, indicator="placement_rate", period="2026-Q1,2026-Q2")
-    assert [v["value"] for v in rates.values] == [1 / 3, 1 / 2]
+    assert [v.value for v in rates.values] == [1 / 3, 1 / 2]
 
 
 async def test_a_stock_takes_the_last_month_of_the_period(
@@ -117,9 +115,9 @@ async def test_a_stock_takes_the_last_month_of_the_period(
         ]
     )
     months = await _ask(sessions, indicator="ss_active_members", period="2026-01..2026-03")
-    assert [v["value"] for v in months.values] == [1, 1, 2]
+    assert [v.value for v in months.values] == [1, 1, 2]
     quarter = await _ask(sessions, indicator="ss_active_members", period="2026-Q1")
-    assert quarter.values[0]["value"] == 2
+    assert quarter.values[0].value == 2
 
 
 async def test_every_regency_of_a_province_and_every_province_in_one_parameter(
@@ -128,20 +126,16 @@ async def test_every_regency_of_a_province_and_every_province_in_one_parameter(
     regencies = await _ask(
         sessions, indicator="job_seekers_registered", region="32.*", period="2026-03..2026-04"
     )
-    codes = {v["region_code"] for v in regencies.values}
+    codes = {v.region_code for v in regencies.values}
     assert codes == set(registry().regencies_in("32"))
-    assert {
-        (v["region_code"], v["period"]): v["value"] for v in regencies.values if v["value"]
-    } == {
+    assert {(v.region_code, v.period): v.value for v in regencies.values if v.value} == {
         ("32.16", "2026-03"): 3,
         ("32.73", "2026-04"): 2,
     }
     provinces = await _ask(sessions, indicator="job_seekers_registered", region="*", period="2026")
-    assert [v["region_code"] for v in provinces.values] == sorted(registry().provinces)
-    assert {v["region_code"]: v["value"] for v in provinces.values if v["value"]} == {"32": 5}
-    assert (
-        next(v for v in provinces.values if v["region_code"] == "32")["region_name"] == "Jawa Barat"
-    )
+    assert [v.region_code for v in provinces.values] == sorted(registry().provinces)
+    assert {v.region_code: v.value for v in provinces.values if v.value} == {"32": 5}
+    assert next(v for v in provinces.values if v.region_code == "32").region_name == "Jawa Barat"
 
 
 async def _ask_as(
@@ -197,10 +191,10 @@ async def test_small_counts_are_suppressed_so_that_no_subtraction_recovers_them(
             params = {"indicator": "accident_deaths", "region": region, "period": "2026-03"}
             answer = await _ask_as(sessions, binjai, **params, **({"by": by} if by else {}))
             for v in answer.values:
-                key = (v["region_code"], tuple(v["dimensions"].values()))
+                key = (v.region_code, tuple(v.dimensions.values()))
                 # A region that reported nothing is known to have nothing to count.
-                published[key] = 0 if v["status"] == "not_reported" else v["value"]
-                assert (v["value"] is None) == (v["status"] != "reported")
+                published[key] = 0 if v.status == "not_reported" else v.value
+                assert (v.value is None) == (v.status != "reported")
 
     assert published[("32.16", ())] is None  # 3 deaths: a small count
     assert published[("32.16", ("F",))] is None
@@ -212,7 +206,7 @@ async def test_small_counts_are_suppressed_so_that_no_subtraction_recovers_them(
     exact = await _ask_as(
         sessions, ministry, indicator="accident_deaths", region="32.16", period="2026-03"
     )
-    assert [(v["value"], v["status"]) for v in exact.values] == [(3, "reported")]
+    assert [(v.value, v.status) for v in exact.values] == [(3, "reported")]
     own = Principal(
         client_id="disnaker-3216",
         scopes=frozenset({"indicators:read"}),
@@ -221,7 +215,7 @@ async def test_small_counts_are_suppressed_so_that_no_subtraction_recovers_them(
     mine = await _ask_as(
         sessions, own, indicator="accident_deaths", region="32.16", period="2026-03", by="sex"
     )
-    assert [v["value"] for v in mine.values] == [1, 2]
+    assert [v.value for v in mine.values] == [1, 2]
 
 
 def _by_subtraction(

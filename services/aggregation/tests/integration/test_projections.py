@@ -46,7 +46,7 @@ async def values(
         # Every region as if it reported: these tests check the arithmetic; "not reported"
         # apart from zero has tests of its own (test_reporting).
         found = await compute_values(session, query=query, regions=registry(), completeness=False)
-    return {(v["indicator"], v["region_code"], v["period"]): v["value"] for v in found.values}
+    return {(v.indicator, v.region_code, v.period): v.value for v in found.values}
 
 
 async def test_indicator_values_for_a_regency_its_province_and_the_nation(

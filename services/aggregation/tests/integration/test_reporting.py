@@ -76,7 +76,7 @@ async def test_a_silent_region_is_not_reported_and_a_closed_month_without_record
         region="32.16,32.73,12.75,32",
         period="2026-03",
     )
-    assert [(v["region_code"], v["value"], v["status"]) for v in answer.values] == [
+    assert [(v.region_code, v.value, v.status) for v in answer.values] == [
         ("32.16", 1, "reported"),
         ("32.73", 0, "reported"),
         ("12.75", None, "not_reported"),
@@ -90,7 +90,7 @@ async def test_a_silent_region_is_not_reported_and_a_closed_month_without_record
     again = await _ask(
         sessions, indicator="job_seekers_registered", region="32.73", period="2026-03"
     )
-    assert [(v["value"], v["status"]) for v in again.values] == [(None, "not_reported")]
+    assert [(v.value, v.status) for v in again.values] == [(None, "not_reported")]
 
 
 async def test_reporting_rates_count_reports_over_participating_regions_months_and_domains(
@@ -113,7 +113,7 @@ async def test_reporting_rates_count_reports_over_participating_regions_months_a
         sessions, indicator="reporting_rate", region="ID", period="2026-03", by="domain"
     )
     # Four participating regencies: Bekasi and Bandung reported the job market, Binjai inspection.
-    assert {v["dimensions"]["domain"]: v["value"] for v in by_domain.values} == {
+    assert {v.dimensions["domain"]: v.value for v in by_domain.values} == {
         "job_market": 2 / 4,
         "training": 0,
         "inspection": 1 / 4,
@@ -122,17 +122,17 @@ async def test_reporting_rates_count_reports_over_participating_regions_months_a
     }
     # Without by=domain: every domain's reports, 4 regencies x 5 domains expected.
     overall = await _ask(sessions, indicator="reporting_rate", region="ID", period="2026-03")
-    assert overall.values[0]["value"] == 3 / 20
+    assert overall.values[0].value == 3 / 20
     timely = await _ask(
         sessions, indicator="reporting_rate_on_time", region="32", period="2026-03", by="domain"
     )
     # West Java holds Bekasi and Bandung: Bandung closed on time, Bekasi late.
-    assert {v["dimensions"]["domain"]: v["value"] for v in timely.values}["job_market"] == 1 / 2
+    assert {v.dimensions["domain"]: v.value for v in timely.values}["job_market"] == 1 / 2
     # A quarter expects three months of each regency.
     quarter = await _ask(
         sessions, indicator="reporting_rate", region="32.16", period="2026-Q1", by="domain"
     )
-    assert {v["dimensions"]["domain"]: v["value"] for v in quarter.values}["job_market"] == 1 / 3
+    assert {v.dimensions["domain"]: v.value for v in quarter.values}["job_market"] == 1 / 3
     # No participating regency in the area: no rate.
     none = await _ask(sessions, indicator="reporting_rate", region="11", period="2026-03")
-    assert none.values[0]["value"] is None
+    assert none.values[0].value is None

@@ -190,17 +190,17 @@ def _table_rows(values: IndicatorValues, dimensions: Sequence[str]) -> Iterator[
     catalogue = by_code()
     as_of = values.as_of.isoformat() if values.as_of is not None else None
     for value in values.values:
-        indicator = catalogue.get(value["indicator"])
+        indicator = catalogue.get(value.indicator)
         yield [
-            value["indicator"],
+            value.indicator,
             indicator.name_id if indicator else None,
             indicator.name_en if indicator else None,
-            value["region_code"],
-            value["region_name"],
-            value["period"],
-            *(value["dimensions"][name] for name in dimensions),
+            value.region_code,
+            value.region_name,
+            value.period,
+            *(value.dimensions[name] for name in dimensions),
             published_value(value),
-            value["status"],
+            value.status,
             indicator.unit if indicator else None,
             as_of,
         ]
@@ -222,7 +222,7 @@ def _write_about(workbook: Workbook, values: IndicatorValues, dimensions: Sequen
         )
     )
     catalogue = by_code()
-    for code in dict.fromkeys(value["indicator"] for value in values.values):
+    for code in dict.fromkeys(value.indicator for value in values.values):
         indicator: Indicator | None = catalogue.get(code)
         if indicator is None:
             about.append([code])
@@ -334,21 +334,21 @@ def to_sdmx_csv(values: IndicatorValues, *, dimensions: Sequence[str]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for value in values.values:
-        indicator = catalogue.get(value["indicator"])
+        indicator = catalogue.get(value.indicator)
         number = published_value(value)
         writer.writerow(
             [
                 "dataflow",
                 STRUCTURE_ID,
                 ACTION_INFORMATION,
-                sdmx_frequency(value["period"]),
-                sdmx_code(value["indicator"]),
-                sdmx_area(value["region_code"]),
-                *(sdmx_code(value["dimensions"][name]) for name in breakdown),
-                value["period"].upper(),
+                sdmx_frequency(value.period),
+                sdmx_code(value.indicator),
+                sdmx_area(value.region_code),
+                *(sdmx_code(value.dimensions[name]) for name in breakdown),
+                value.period.upper(),
                 MISSING_NUMBER if number is None else _text(number),
                 obs_status(value),
-                CONF_STATUS_CONFIDENTIAL if value["status"] == "suppressed" else CONF_STATUS_FREE,
+                CONF_STATUS_CONFIDENTIAL if value.status == "suppressed" else CONF_STATUS_FREE,
                 sdmx_code(indicator.unit) if indicator else "",
             ]
         )
@@ -380,9 +380,9 @@ def sdmx_code(value: str) -> str:
 
 def obs_status(value: IndicatorValue) -> str:
     """``CL_OBS_STATUS`` code of a value (see the module documentation)."""
-    if value["status"] == "reported" and published_value(value) is None:
+    if value.status == "reported" and published_value(value) is None:
         return OBS_STATUS_NO_VALUE
-    return OBS_STATUS[value["status"]]
+    return OBS_STATUS[value.status]
 
 
 # -- shared --------------------------------------------------------------------------------
@@ -391,11 +391,11 @@ def obs_status(value: IndicatorValue) -> str:
 def published_value(value: IndicatorValue) -> int | float | None:
     """The number a download shows: none for a suppressed value (whatever it holds), a missing
     value or a number that is not finite."""
-    if value["status"] == "suppressed" or value["value"] is None:
+    if value.status == "suppressed" or value.value is None:
         return None
-    if isinstance(value["value"], float) and not math.isfinite(value["value"]):
+    if isinstance(value.value, float) and not math.isfinite(value.value):
         return None
-    return value["value"]
+    return value.value
 
 
 def _text(cell: str | int | float) -> str:
@@ -415,10 +415,10 @@ def _check_dimension_names(dimensions: Sequence[str]) -> None:
 def _check_breakdowns(values: IndicatorValues, dimensions: Sequence[str]) -> None:
     asked = set(dimensions)
     for value in values.values:
-        if value["dimensions"].keys() != asked:
-            where = f"{value['indicator']} for {value['region_code']} {value['period']}"
+        if value.dimensions.keys() != asked:
+            where = f"{value.indicator} for {value.region_code} {value.period}"
             raise ValueError(
-                f"the value of {where} is broken down by {sorted(value['dimensions'])},"
+                f"the value of {where} is broken down by {sorted(value.dimensions)},"
                 f" not by {list(dimensions)}"
             )
 

@@ -189,15 +189,15 @@ async def compute_values(
                 ]
             name = regions.name_of(area)
             values += [
-                {
-                    "indicator": code,
-                    "region_code": area,
-                    "region_name": name,
-                    "period": period,
-                    "dimensions": dimensions,
-                    "value": number if status is _REPORTED else None,
-                    "status": status,
-                }
+                IndicatorValue(
+                    code,
+                    area,
+                    name,
+                    period,
+                    dimensions,
+                    number if status is _REPORTED else None,
+                    status,
+                )
                 for (period, dimensions), status, number in zip(
                     labels, statuses, column(area), strict=True
                 )
