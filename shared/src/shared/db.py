@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,6 +61,10 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 """The request's database session, as an endpoint parameter."""
 
 
+_ASYNCPG = make_url("postgresql+asyncpg://").get_dialect()()
+"""The dialect the statements are compiled for (that of ``create_engine``)."""
+
+
 class DriverSelect:
     """A select whose rows asyncpg fetches itself (``driver_rows``), compiled once.
 
@@ -75,7 +79,7 @@ class DriverSelect:
     """
 
     def __init__(self, statement: SelectBase) -> None:
-        compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+        compiled = statement.compile(dialect=_ASYNCPG)
         if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
             raise ValueError(
                 "a DriverSelect takes plain bound parameters (bind a list as an array)"
