@@ -131,7 +131,7 @@ async def compute_values(
                 grouping=grouping,
             )
 
-    # Up to 10,000 values per answer, and an answer of the whole catalogue is tens of them:
+    # Up to 10,000 values per answer (the whole catalogue for every regency is 24 answers):
     # everything that depends only on the indicator, the area or the period is worked out
     # once, each area's values are built by one comprehension, and the answer (computed here,
     # of the declared types) is not validated again.
