@@ -44,15 +44,17 @@ async def read_totals(
     totals: dict[str, CubeTotals] = {measure.key: defaultdict(dict) for measure in measures}
     stocks = [m.key for m in measures if isinstance(m, Stock)]
     flows = [m.key for m in measures if not isinstance(m, Stock)]
+    months = sorted(set(periods))
+    asked = [p.start for p in months]
+    common = {"areas": list(areas), "grouping": grouping, "end": months[-1].end}
     if stocks:
-        await _stock(session, totals, stocks, areas, periods, grouping)
+        rows = await driver_rows(session, _STOCK_CELLS, keys=stocks, **common)
+        _add_stocks(totals, rows, asked)
     if flows:
-        await _flow(session, totals, flows, areas, periods, grouping)
+        # The months as a range: one index range per (measure, area).
+        rows = await driver_rows(session, _FLOW_CELLS, keys=flows, first=asked[0], **common)
+        _add_flows(totals, rows, set(asked))
     return totals
-
-
-def _months(periods: Sequence[Period]) -> list[Period]:
-    return sorted(set(periods))
 
 
 def texts(name: str) -> sa.BindParameter[Any]:
@@ -80,56 +82,25 @@ _FLOW_CELLS = _cells(bounded=True)
 _STOCK_CELLS = _cells(bounded=False)
 
 
-async def _flow(
-    session: AsyncSession,
-    totals: dict[str, CubeTotals],
-    keys: Sequence[str],
-    areas: Sequence[str],
-    periods: Sequence[Period],
-    grouping: str,
+def _add_flows(
+    totals: dict[str, CubeTotals], rows: Sequence[Sequence[Any]], asked: set[date]
 ) -> None:
-    months = _months(periods)
-    asked = {p.start for p in months}
-    # The months as a range: one index range per (measure, area); the months in it that
-    # were not asked (periods apart) are left out here.
-    rows = await driver_rows(
-        session,
-        _FLOW_CELLS,
-        keys=list(keys),
-        areas=list(areas),
-        grouping=grouping,
-        first=months[0].start,
-        end=months[-1].end,
-    )
+    """A flow's value of a month is its cell; the months of the range that were not asked
+    (periods apart) are left out."""
     for key, area, month, dims, value in rows:
         if month in asked:
-            totals[key][area][(month, tuple(dims) if dims else ())] = value
+            totals[key][area][(month, _dims(dims))] = value
 
 
-async def _stock(
-    session: AsyncSession,
-    totals: dict[str, CubeTotals],
-    keys: Sequence[str],
-    areas: Sequence[str],
-    periods: Sequence[Period],
-    grouping: str,
+def _add_stocks(
+    totals: dict[str, CubeTotals], rows: Sequence[Sequence[Any]], asked: list[date]
 ) -> None:
-    # A stock at a month is the sum of its changes up to that month: each change is added to
-    # the first asked month on or after it, and the asked months are summed in order. (The
-    # database would sum every earlier change again for each asked month.)
-    months = _months(periods)
-    asked = [p.start for p in months]
-    rows = await driver_rows(
-        session,
-        _STOCK_CELLS,
-        keys=list(keys),
-        areas=list(areas),
-        grouping=grouping,
-        end=months[-1].end,
-    )
+    """A stock at a month is the sum of its changes up to that month: each change is added to
+    the first asked month on or after it, and the asked months are summed in order. (The
+    database would sum every earlier change again for each asked month.)"""
     changes: dict[tuple[str, str, Dims], list[int]] = {}
     for key, area, month, dims, value in rows:
-        series = (key, area, tuple(dims) if dims else ())
+        series = (key, area, _dims(dims))
         if series not in changes:
             changes[series] = [0] * len(asked)
         changes[series][bisect.bisect_left(asked, month)] += value
@@ -138,3 +109,8 @@ async def _stock(
         for first_day, change in zip(asked, added, strict=True):
             level += change
             found[(first_day, dims)] = level
+
+
+def _dims(values: list[str]) -> Dims:
+    # A total's are empty: the shared empty tuple, not a copy per cell.
+    return tuple(values) if values else ()
