@@ -35,12 +35,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata
 from opentelemetry.trace import SpanKind
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -96,6 +97,13 @@ FAULTS = Counter(
     "Batches left uncommitted for a passing error (database or Kafka unavailable), retried",
 )
 
+DELAY = Histogram(
+    "sinergi_event_delay_seconds",
+    "From an event's time (its record written by the producing service) to its apply committed"
+    " here: how fresh what this consumer serves is",
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400),
+)
+
 LAG = Gauge(
     "sinergi_consumer_lag",
     "Events of a partition not yet applied and committed (end offset minus position)",
@@ -115,7 +123,7 @@ class UnknownEventType(LookupError):
 class _Outcome:
     """What a batch did, counted in the metrics once its transaction has committed."""
 
-    consumed: list[str] = field(default_factory=list)
+    consumed: list[CloudEvent] = field(default_factory=list)
     duplicates: int = 0
     dead_lettered: list[str] = field(default_factory=list)
     """Original topics of the records put on a DLQ."""
@@ -191,9 +199,18 @@ class IdempotentConsumer:
                         await self.count_dead_letters()
                         refreshed = asyncio.get_running_loop().time()
                     batches = await consumer.getmany(timeout_ms=200, max_records=500)
-                    for tp, records in batches.items():
-                        await self.apply(records)
-                        await consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
+                    if batches:
+                        # Every partition's records in one transaction and one commit: a
+                        # transaction's fixed cost (the inbox, the handlers' statements, the
+                        # cube) and the broker's round trip are paid once per fetch, not once
+                        # per partition (at 30 writes/s they kept the consumer busy).
+                        await self.apply([r for records in batches.values() for r in records])
+                        await consumer.commit(
+                            {
+                                tp: OffsetAndMetadata(records[-1].offset + 1, "")
+                                for tp, records in batches.items()
+                            }
+                        )
                     await self._note_lag(consumer)
                     backoff = 0.5
             except asyncio.CancelledError:
@@ -248,7 +265,8 @@ class IdempotentConsumer:
         return sum(count for _, count in rows)
 
     async def apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """Apply records of one partition in one transaction, skipping those seen before.
+        """Apply records (of one or more partitions, each partition's in order) in one
+        transaction, skipping those seen before.
 
         The batch's inbox rows go in with one statement; its events are applied by batched
         handlers table by table (each handler keeps the newest revision per entity, so the
@@ -281,20 +299,22 @@ class IdempotentConsumer:
                     log.warning(
                         "a batch of %d events from %s failed (%s); applying them one by one",
                         len(events),
-                        records[0].topic,
+                        ", ".join(sorted({record.topic for record in records})),
                         type(exc).__name__,
                     )
                     for record, event in events:
                         await self._apply_one(session, record, event, outcome)
                 else:
-                    outcome.consumed += [event.type for _, event in fresh]
+                    outcome.consumed += [event for _, event in fresh]
                     outcome.duplicates += duplicates
                 # Still inside the transaction: a dead letter the broker did not take aborts the
                 # batch, so the record comes again rather than being lost.
                 for record, reason in letters:
                     await self._dead_letter(record, reason, attempts=1, outcome=outcome)
-        for event_type in outcome.consumed:
-            CONSUMED.labels(event_type).inc()
+        now = datetime.now(UTC)
+        for event in outcome.consumed:
+            CONSUMED.labels(event.type).inc()
+            DELAY.observe(max((now - event.time).total_seconds(), 0.0))
         DUPLICATES.inc(outcome.duplicates)
         for topic in outcome.dead_lettered:
             DEAD_LETTERED.labels(topic).inc()
@@ -426,7 +446,7 @@ class IdempotentConsumer:
                     raise
                 failure = exc
                 continue
-            outcome.consumed += [e.type for _, e in fresh]
+            outcome.consumed += [e for _, e in fresh]
             outcome.duplicates += duplicates
             return
         assert failure is not None
