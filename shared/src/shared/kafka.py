@@ -93,7 +93,11 @@ def make_consumer(access: KafkaAccess, *topics: str, group_id: str | None) -> AI
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
+        # How long the broker holds a fetch while nothing new is there (Kafka's default). A
+        # record arriving meanwhile is sent at once, so this costs no latency; a shorter wait
+        # only makes every idle consumer ask again (at 50 ms the idle platform kept the broker
+        # 18 % busy, at 500 ms 7.5 %).
+        fetch_max_wait_ms=500,
         max_poll_records=500,
         isolation_level="read_committed",
     )

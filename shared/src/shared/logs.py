@@ -90,6 +90,9 @@ def configure_logging(service: str, *, level: int = logging.INFO) -> None:
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx/httpcore note every request at INFO: the gateway proxies each call it logs.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
