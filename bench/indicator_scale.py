@@ -1005,10 +1005,10 @@ def print_latency(latency: Latency) -> None:
     report("scheduled send -> indicator", [s - w.scheduled for w, s, _ in seen])
     report("scheduled send -> 201", [a - w.scheduled for w, _, a in seen])
     if latency.applied:
-        p50, p99 = (bucket_quantile(latency.applied, q) * 1000 for q in (0.5, 0.99))
+        a50, a99 = (bucket_quantile(latency.applied, q) * 1000 for q in (0.5, 0.99))
         print(
-            f"{'event written -> applied':<34} n={latency.applied[math.inf]:<6.0f}"
-            f" p50={p50:9.1f} ms  p99={p99:9.1f} ms  (the aggregation's"
+            f"{'event written -> applied':<34} n={latency.applied[math.inf]:<5.0f}"
+            f" p50={a50:8.1f} ms  p99={a99:8.1f} ms  (the aggregation's"
             " sinergi_event_delay_seconds; the rest is the poll)"
         )
     verdict = "met" if p99 < LATENCY_GOAL and len(seen) == len(writes) else "NOT met"
