@@ -87,9 +87,16 @@ def _add_flows(
 ) -> None:
     """A flow's value of a month is its cell; the months of the range that were not asked
     (periods apart) are left out."""
+    # The rows come a (measure, area) at a time (the index's order): its dict is looked up
+    # once per run of rows, not per row.
+    series: tuple[str, str] | None = None
+    found: dict[tuple[date, Dims], int | float] = {}
     for key, area, month, dims, value in rows:
         if month in asked:
-            totals[key][area][(month, _dims(dims))] = value
+            if series != (key, area):
+                series = (key, area)
+                found = totals[key][area]
+            found[(month, tuple(dims) if dims else ())] = value
 
 
 def _add_stocks(

@@ -163,7 +163,8 @@ async def compute_values(
             for index, (span, period, starts) in enumerate(spans)
             for dims in combinations
         ]
-        labels = [(cell.period, cell.labels) for cell in cells]
+        periods = [cell.period for cell in cells]
+        dimensions = [cell.labels for cell in cells]
         column = _column(formula, cells, totals, reports, by=query.by)
         rate = isinstance(formula, ReportingRate)
         domain = "" if rate else _domain_of(indicator)
@@ -187,21 +188,24 @@ async def compute_values(
                     else _REPORTED
                     for cell in cells
                 ]
-            name = regions.name_of(area)
-            values += [
-                IndicatorValue(
-                    code,
-                    area,
-                    name,
-                    period,
-                    dimensions,
-                    number if status is _REPORTED else None,
-                    status,
-                )
-                for (period, dimensions), status, number in zip(
-                    labels, statuses, column(area), strict=True
-                )
-            ]
+            numbers = column(area)
+            assert len(numbers) == len(cells), (code, area)  # map() would stop at the shorter
+            if statuses is not reported:
+                numbers = [
+                    n if s is _REPORTED else None for n, s in zip(numbers, statuses, strict=True)
+                ]
+            # map over the columns: the values are built in C, about twice as fast as a
+            # comprehension unpacking a tuple per value.
+            values += map(
+                IndicatorValue,
+                itertools.repeat(code),
+                itertools.repeat(area),
+                itertools.repeat(regions.name_of(area)),
+                periods,
+                dimensions,
+                numbers,
+                statuses,
+            )
     return IndicatorValues.model_construct(as_of=as_of, values=values)
 
 
