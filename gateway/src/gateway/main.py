@@ -95,9 +95,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
+        # Other calls (the console's, the OpenAPI documents') share one pool.
         http = _upstream_client(
-            settings, httpx.Limits(max_connections=500, max_keepalive_connections=100)
+            settings, httpx.Limits(max_connections=100, max_keepalive_connections=20)
         )
+        # Proxied requests: a pool per upstream, each of its own size (the settings' note).
+        per_upstream = httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
+        )
+        pools = {
+            name: _upstream_client(settings, per_upstream) for name in settings.upstream_urls()
+        }
         # Retries after a reused connection broke: never kept alive, so always a new one.
         fresh_http = _upstream_client(
             settings, httpx.Limits(max_connections=100, max_keepalive_connections=0)
@@ -146,7 +155,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             audience=settings.jwt_audience,
         )
         app.state.proxy = Proxy(
-            client=http,
+            clients=pools,
             fresh_client=fresh_http,
             upstreams=settings.upstream_urls(),
             verifier=verifier,
@@ -170,8 +179,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 await asyncio.gather(purge, return_exceptions=True)
             if storage is not None:
                 await storage.close()
-            await http.aclose()
-            await fresh_http.aclose()
+            for client in (http, fresh_http, *pools.values()):
+                await client.aclose()
             await engine.dispose()
 
     app = GatewayApp(

@@ -136,7 +136,7 @@ class Proxy:
     def __init__(
         self,
         *,
-        client: httpx.AsyncClient,
+        clients: Mapping[str, httpx.AsyncClient],
         fresh_client: httpx.AsyncClient,
         upstreams: Mapping[str, str],
         verifier: TokenVerifier,
@@ -144,9 +144,10 @@ class Proxy:
         quota: ApiQuota | None = None,
         upload_timeout_seconds: float = 600.0,
     ) -> None:
-        """``fresh_client`` keeps no connection alive: a retry always gets a new one."""
+        """``clients``: each upstream's pool, by upstream name; ``fresh_client`` keeps no
+        connection alive: a retry always gets a new one."""
         self._upload_timeout = upload_timeout_seconds
-        self._client = client
+        self._clients = dict(clients)
         self._fresh_client = fresh_client
         self._upstreams = {name: url.rstrip("/") for name, url in upstreams.items()}
         self._verifier = verifier
@@ -178,16 +179,18 @@ class Proxy:
         if streamed:
             # An import's file: relayed as it arrives (never held here), on a connection of
             # its own (a streamed body cannot be sent twice), waiting for the staging.
-            outgoing = self._client.build_request(
+            outgoing = self._fresh_client.build_request(
                 request.method,
                 url,
                 headers=headers,
                 content=request.stream(),
-                timeout=httpx.Timeout(self._upload_timeout, connect=self._client.timeout.connect),
+                timeout=httpx.Timeout(
+                    self._upload_timeout, connect=self._fresh_client.timeout.connect
+                ),
             )
         else:
             body = await request.body()
-            outgoing = self._client.build_request(
+            outgoing = self._fresh_client.build_request(
                 request.method, url, headers=headers, content=body or None
             )
         try:
@@ -248,7 +251,7 @@ class Proxy:
         trace = ConnectionTrace()
         outgoing.extensions = {**outgoing.extensions, "trace": trace}
         try:
-            return await self._client.send(outgoing, stream=True)
+            return await self._clients[upstream].send(outgoing, stream=True)
         except CONNECTION_BROKEN as exc:
             # On a connection of its own the request itself broke the exchange: no retry.
             if not trace.reused:
