@@ -34,12 +34,13 @@ class GatewaySettings(Settings):
     # Time allowed for an upstream to accept the connection, then to answer.
     upstream_connect_timeout_seconds: float = 3.0
     upstream_timeout_seconds: float = 30.0
-    upstream_max_connections: int = Field(default=32, ge=1)
-    """Connections to each upstream at most (and kept alive between requests). Requests
-    beyond them wait here, in order, for one to free: a service process answers no faster with
-    more requests in flight, and httpx's pool does work per request that grows with the
-    connections it holds (with 100 shared by every upstream it took half the gateway's CPU
-    at 40 writes/s)."""
+    upstream_max_connections: int = Field(default=10, ge=1)
+    """Connections to each upstream at most (and kept alive between requests); requests beyond
+    them wait here, in order, for one to free. The default is what one service process can
+    work on at once (its database pool: 10); with several replicas behind one upstream URL,
+    raise it to about 10 x replicas / gateway replicas. More in flight only queue inside the
+    service, and httpx's pool does work per request that grows with the connections it holds
+    (one pool of 100 shared by every upstream took half the gateway's CPU when saturated)."""
     # How long an upstream's OpenAPI document is reused before it is fetched again.
     openapi_cache_seconds: float = 300.0
 
