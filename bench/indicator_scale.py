@@ -1011,8 +1011,15 @@ def print_latency(latency: Latency) -> None:
             f" p50={a50:8.1f} ms  p99={a99:8.1f} ms  (the aggregation's"
             " sinergi_event_delay_seconds; the rest is the poll)"
         )
-    verdict = "met" if p99 < LATENCY_GOAL and len(seen) == len(writes) else "NOT met"
-    print(f"goal: write -> indicator p99 < {LATENCY_GOAL * 1000:.0f} ms: {verdict}")
+    # The goal is the latency *at* the offered rate: a platform answering fewer writes than
+    # offered does not meet it, however fresh what it does answer is.
+    kept_up = len(writes) / latency.spent >= 0.95 * latency.rate
+    verdict = "met" if p99 < LATENCY_GOAL and len(seen) == len(writes) and kept_up else "NOT met"
+    print(
+        f"goal: write -> indicator p99 < {LATENCY_GOAL * 1000:.0f} ms at {latency.rate:.0f}"
+        f" writes/s: {verdict}"
+        + ("" if kept_up else " (the writes were not all taken at that rate)")
+    )
 
 
 # --------------------------------------------------------------------------- the report
