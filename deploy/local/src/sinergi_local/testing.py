@@ -68,6 +68,14 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
 def free_ports(count: int) -> list[int]:
     """``count`` distinct loopback ports nobody listens on right now (all held open while
     they are chosen, so no two are the same)."""

@@ -17,18 +17,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 from shared.kafka import make_producer
 from sinergi_local.kafka import KafkaBroker, ensure_topics
+from sinergi_local.testing import until
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 EVENTS = 120
 PARTITIONS = 4
 Values = dict[tuple[str, str, str], Any]
-
-
-async def _until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 def _delays_observed() -> float:
@@ -68,7 +62,7 @@ async def test_one_fetch_of_several_partitions_is_one_transaction_and_every_offs
         return list(found.values()) == [EVENTS]
 
     try:
-        await _until(counted, "every event to be counted")
+        await until(counted, "every event to be counted")
     finally:
         await consumer.stop()
         running.cancel()

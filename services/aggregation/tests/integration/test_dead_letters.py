@@ -43,7 +43,7 @@ from sinergi_local.access import AGGREGATION_USER, postgres_password, postgres_s
 from sinergi_local.kafka import KafkaBroker, ensure_topics
 from sinergi_local.postgres import PostgresServer
 from sinergi_local.secrets import SecretStore
-from sinergi_local.testing import free_port
+from sinergi_local.testing import free_port, until
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -66,14 +66,6 @@ async def _letters(
 async def _statuses(sessions: Sessions) -> dict[str, str]:
     async with sessions() as session:
         return dict((await session.execute(sa.select(inbox.c.event_id, inbox.c.status))).all())
-
-
-async def _until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 def _metric(name: str, **labels: str) -> float:
@@ -326,8 +318,8 @@ async def test_the_running_service_sets_poison_aside_commits_past_it_and_counts_
         async def committed() -> bool:
             return await _committed(access, group_id, topic) == len(values)
 
-        await _until(counted, "the three good events to be counted")
-        await _until(committed, "the offset to be committed past every record")
+        await until(counted, "the three good events to be counted")
+        await until(committed, "the offset to be committed past every record")
         token = TokenIssuer(
             private_key_pem=jwt_keys[0].read_bytes(),
             issuer=settings.jwt_issuer,
@@ -444,7 +436,7 @@ async def test_with_the_database_down_the_consumer_waits_then_applies_and_never_
 
             return check
 
-        await _until(applied(1), "the first event to be applied")
+        await until(applied(1), "the first event to be applied")
         await asyncio.to_thread(server.stop)
         faults = _metric("sinergi_consumer_faults_total")
         await _produce(kafka.admin, topic, [_raw(event) for event in events[1:]])
@@ -453,17 +445,17 @@ async def test_with_the_database_down_the_consumer_waits_then_applies_and_never_
             return _metric("sinergi_consumer_faults_total") >= faults + 2
 
         # The consumer fails for want of its database, and tries again, more than once.
-        await _until(retried, "the consumer to retry without its database")
+        await until(retried, "the consumer to retry without its database")
         assert await _committed(access, group_id, topic) == 1  # the batch was not committed
         assert await _letters(access, [topic]) == {}
 
         await asyncio.to_thread(server.start)
-        await _until(applied(3), "the events to be applied once the database is back")
+        await until(applied(3), "the events to be applied once the database is back")
 
         async def committed() -> bool:
             return await _committed(access, group_id, topic) == len(events)
 
-        await _until(committed, "the offset commit")
+        await until(committed, "the offset commit")
         assert await _letters(access, [topic]) == {}  # nothing was set aside
     finally:
         await consumer.stop()

@@ -17,18 +17,12 @@ from aggregation.consumer import build_consumer
 from aggregation.projections.tables import inbox
 from shared.kafka import make_producer
 from sinergi_local.kafka import KafkaBroker, ensure_topics
+from sinergi_local.testing import until
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 EVENTS = 600
 PARTITIONS = 4
 Values = dict[tuple[str, str, str], Any]
-
-
-async def _until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 90) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.timeout(300)
@@ -60,7 +54,9 @@ async def test_a_replica_killed_midway_loses_nothing_and_counts_nothing_twice(
             cloudevent = event.to_cloudevent()
             await producer.send(topic, key=cloudevent.subject.encode(), value=cloudevent.to_bytes())
             if n == EVENTS // 3:
-                await _until(lambda: _at_least(applied, 50), "the replicas to start applying")
+                await until(
+                    lambda: _at_least(applied, 50), "the replicas to start applying", timeout=90
+                )
                 running[0].cancel()  # killed: its batch in flight is neither applied nor committed
         await producer.flush()
     finally:
@@ -72,7 +68,7 @@ async def test_a_replica_killed_midway_loses_nothing_and_counts_nothing_twice(
         return list((await indicator_values(*cell)).values()) == [EVENTS]
 
     try:
-        await _until(counted, "every event to be counted by the surviving replica")
+        await until(counted, "every event to be counted by the surviving replica", timeout=90)
         assert await applied() == EVENTS  # one inbox row per event: none applied twice
     finally:
         await replicas[1].stop()
