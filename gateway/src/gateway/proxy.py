@@ -176,6 +176,8 @@ class Proxy:
             host=request.headers.get("host"),
         )
         streamed = _is_large(request)
+        # Every upstream client is built with the same defaults (``_upstream_client``): the
+        # request is built by one and sent by the pool its upstream has (``_send``).
         if streamed:
             # An import's file: relayed as it arrives (never held here), on a connection of
             # its own (a streamed body cannot be sent twice), waiting for the staging.

@@ -96,7 +96,7 @@ def _add_flows(
             if series != (key, area):
                 series = (key, area)
                 found = totals[key][area]
-            found[(month, tuple(dims) if dims else ())] = value
+            found[(month, _dims(dims))] = value
 
 
 def _add_stocks(
