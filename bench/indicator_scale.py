@@ -30,7 +30,8 @@ applies the records of every second person). The records are the services' own e
 It reports the fill rate (events per second of the whole fill with the generation of the
 events, and of ``apply`` alone: the events over the slowest consumer's time in ``apply``),
 then runs ``VACUUM ANALYZE`` (untimed: what autovacuum does on its own after a bulk load) and
-reports the database's size and the cube's (``pg_total_relation_size('cube_cells')``).
+reports the database's size and the cube's (``pg_total_relation_size('cube_years')``), its
+rows (a series' year each) and its cells that are not 0.
 
 With ``--keep`` the state directory and the filled databases stay after the run, and a later
 run with ``--keep`` reuses a database filled for the same size and seed instead of filling it
@@ -501,7 +502,9 @@ def fill(url: str, records: int, seed: int, consumers: int) -> Fill:
 class Sizes:
     database: int
     cube: int
+    cube_rows: int
     cells: int
+    """The cube's cells that are not 0."""
     rows: dict[str, int]
     not_applied: int
     vacuum_seconds: float
@@ -519,8 +522,13 @@ async def vacuum_and_measure(url: str) -> Sizes:
         }
         return Sizes(
             database=int(await connection.fetchval("SELECT pg_database_size(current_database())")),
-            cube=int(await connection.fetchval("SELECT pg_total_relation_size('cube_cells')")),
-            cells=int(await connection.fetchval("SELECT count(*) FROM cube_cells")),
+            cube=int(await connection.fetchval("SELECT pg_total_relation_size('cube_years')")),
+            cube_rows=int(await connection.fetchval("SELECT count(*) FROM cube_years")),
+            cells=int(
+                await connection.fetchval(
+                    "SELECT count(*) FROM cube_years, unnest(months) AS cell WHERE cell <> 0"
+                )
+            ),
             rows=rows,
             not_applied=int(
                 await connection.fetchval("SELECT count(*) FROM inbox WHERE status <> 'applied'")
@@ -1041,7 +1049,7 @@ def print_scales(scales: list[Scale]) -> float | None:
         print(f"case {number}: {name} ({len(scales[0].cases[number - 1].requests)} request(s))")
     header = (
         f"{'records':>11} {'fill ev/s':>9} {'apply ev/s':>10} {'database':>10} {'cube':>9}"
-        f" {'cube cells':>11}"
+        f" {'cube rows':>10} {'cube cells':>11}"
         + "".join(f"  {f'case {n} p50/p99 ms':>19}" for n in range(1, len(names) + 1))
     )
     print(header)
@@ -1050,7 +1058,7 @@ def print_scales(scales: list[Scale]) -> float | None:
         print(
             f"{scale.records:>11,} {done.events / done.wall_seconds:>9,.0f}"
             f" {done.events / done.apply_seconds:>10,.0f} {mb(sizes.database):>10}"
-            f" {mb(sizes.cube):>9} {sizes.cells:>11,}"
+            f" {mb(sizes.cube):>9} {sizes.cube_rows:>10,} {sizes.cells:>11,}"
             + "".join(f"  {cell(t)}" for t in scale.timings)
         )
     for scale in scales:

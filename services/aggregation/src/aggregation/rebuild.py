@@ -46,7 +46,7 @@ from shared.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aggregation.consumer import GROUP_ID, TOPICS
-from aggregation.projections.tables import PROJECTIONS, cube_cells, cube_state, inbox
+from aggregation.projections.tables import PROJECTIONS, cube_state, cube_years, inbox
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ async def rewind_offsets(*, kafka: KafkaAccess, topics: Sequence[str], group_id:
 
 async def empty_read_models(engine: AsyncEngine) -> tuple[str, ...]:
     """Empty the projections and the inbox in one transaction."""
-    tables = (*PROJECTIONS, cube_cells, cube_state, inbox)
+    tables = (*PROJECTIONS, cube_years, cube_state, inbox)
     names = tuple(table.name for table in tables)
     async with engine.begin() as conn:
         await conn.execute(sa.text(f"TRUNCATE {', '.join(names)}"))

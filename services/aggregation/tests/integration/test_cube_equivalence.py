@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aggregation.cube.maintain import rebuild_from_projections
+from aggregation.cube.read import all_cells
 from aggregation.indicators.catalogue import CATALOGUE
 from aggregation.indicators.query import parse_values_query
 from aggregation.indicators.service import compute_values
 from aggregation.projections.tables import (
     PROJECTIONS,
-    cube_cells,
     cube_state,
+    cube_years,
     inbox,
     withdrawals,
 )
@@ -386,7 +387,7 @@ async def _values(
 
 
 async def _reset(sessions: async_sessionmaker[AsyncSession]) -> None:
-    names = ", ".join(t.name for t in (*PROJECTIONS, cube_cells, cube_state, inbox, withdrawals))
+    names = ", ".join(t.name for t in (*PROJECTIONS, cube_years, cube_state, inbox, withdrawals))
     async with sessions() as session, session.begin():
         await session.execute(sa.text(f"TRUNCATE {names}"))
 
@@ -436,5 +437,4 @@ async def test_a_rebuild_from_the_projections_gives_the_same_cube(
 
 async def _cells(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[Any, ...], int]:
     async with sessions() as session:
-        rows = await session.execute(sa.select(cube_cells).where(cube_cells.c.value != 0))
-        return {(r.measure, r.grouping, tuple(r.dims), r.area, r.month): r.value for r in rows}
+        return await all_cells(session)

@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from aggregation.cube.cells import Stock
 from aggregation.cube.measures import CUBE_MEASURES
-from aggregation.projections.tables import cube_cells, metadata
+from aggregation.cube.read import all_cells
+from aggregation.projections.tables import metadata
 from aiokafka.structs import ConsumerRecord
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -21,8 +22,9 @@ from shared.db import create_engine
 from shared.events import IntegrationEvent
 from shared.inbox import IdempotentConsumer
 from shared.migrate import alembic_config, upgrade
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 RecordFactory = Callable[[IntegrationEvent], ConsumerRecord[bytes, bytes]]
 
@@ -51,7 +53,8 @@ async def test_the_flow_cells_step_gives_an_older_cube_the_cells_this_version_ke
     membership: Any,
 ) -> None:
     """A cube built before 0009 (flows per regency only; stocks at every level) gains, for its
-    flows, exactly the province and nation cells this version keeps: the same cube."""
+    flows, exactly the province and nation cells this version keeps: the same cube (after
+    0010 too, which moves the cells into year rows)."""
     events = [
         seeker(region_code="32.16", registered_at=date(2026, 3, 2), sex="F"),
         seeker(region_code="32.73", registered_at=date(2026, 3, 20), sex="M"),
@@ -73,33 +76,83 @@ async def test_the_flow_cells_step_gives_an_older_cube_the_cells_this_version_ke
     await asyncio.to_thread(command.downgrade, config, "0008_industrial_relations")
     engine = create_engine(url, pool_size=1)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                sa.insert(cube_cells),
-                [
-                    {
-                        "measure": m,
-                        "grouping": g,
-                        "dims": list(d),
-                        "area": a,
-                        "month": mo,
-                        "value": v,
-                    }
-                    for (m, g, d, a, mo), v in older.items()
-                ],
-            )
+        await _write_cells_as_before(engine, older)
         await asyncio.to_thread(upgrade, "aggregation", url)
-        async with engine.connect() as conn:
-            rows = await conn.execute(sa.select(cube_cells))
-            migrated = {
-                (r.measure, r.grouping, tuple(r.dims), r.area, r.month): r.value for r in rows
-            }
+        async with AsyncSession(engine) as session:
+            migrated = await all_cells(session)
     finally:
         await engine.dispose()
     assert migrated == current
 
 
+async def test_the_year_rows_step_keeps_every_cell_both_ways(
+    migrated_db: Callable[[str], Awaitable[str]],
+    consumer: IdempotentConsumer,
+    record: RecordFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    seeker: Any,
+    membership: Any,
+) -> None:
+    """A cube of a cell per row (before 0010) becomes year rows holding exactly its cells, and
+    going back gives the same cells again: months of two years, flows, a stock's +1 and -1."""
+    events = [
+        seeker(region_code="32.16", registered_at=date(2025, 12, 31), sex="F"),
+        seeker(region_code="32.16", registered_at=date(2026, 1, 1), sex="M"),
+        seeker(region_code="12.75", registered_at=date(2026, 11, 30)),
+        membership(
+            person_ref="p-1",
+            region_code="32.73",
+            started_at=date(2025, 6, 1),
+            ended_at=date(2026, 2, 10),
+        ),
+    ]
+    await consumer.apply([record(event) for event in events])
+    current = await _cells(sessions)
+    assert {key[4].year for key in current} == {2025, 2026}
+    assert any(value < 0 for value in current.values()), "a stock's change that is negative"
+
+    url = await migrated_db("aggregation")
+    config = alembic_config("aggregation", url)
+    await asyncio.to_thread(command.downgrade, config, "0009_flow_cells_per_level")
+    engine = create_engine(url, pool_size=1)
+    try:
+        await _write_cells_as_before(engine, current)
+        await asyncio.to_thread(upgrade, "aggregation", url)
+        async with AsyncSession(engine) as session:
+            migrated = await all_cells(session)
+        await asyncio.to_thread(command.downgrade, config, "0009_flow_cells_per_level")
+        async with engine.connect() as conn:
+            rows = await conn.execute(sa.select(_CELLS_BEFORE_0010))
+            back = {(r.measure, r.grouping, tuple(r.dims), r.area, r.month): r.value for r in rows}
+    finally:
+        await engine.dispose()
+    assert migrated == current
+    assert back == current
+
+
+_CELLS_BEFORE_0010 = sa.table(
+    "cube_cells",
+    sa.column("measure", sa.Text),
+    sa.column("grouping", sa.Text),
+    sa.column("area", sa.Text),
+    sa.column("month", sa.Date),
+    sa.column("dims", ARRAY(sa.Text)),
+    sa.column("value", sa.BigInteger),
+)
+"""The cube's table before 0010: a row per cell."""
+
+
+async def _write_cells_as_before(engine: AsyncEngine, cells: dict[tuple[Any, ...], int]) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.insert(_CELLS_BEFORE_0010),
+            [
+                {"measure": m, "grouping": g, "dims": list(d), "area": a, "month": mo, "value": v}
+                for (m, g, d, a, mo), v in cells.items()
+            ],
+        )
+
+
 async def _cells(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[Any, ...], int]:
     async with sessions() as session:
-        rows = await session.execute(sa.select(cube_cells).where(cube_cells.c.value != 0))
-        return {(r.measure, r.grouping, tuple(r.dims), r.area, r.month): r.value for r in rows}
+        return await all_cells(session)

@@ -46,10 +46,11 @@ from aggregation.cube.cells import (
 from aggregation.cube.measures import CUBE_MEASURES, SOURCE_DOMAINS
 from aggregation.handlers import TABLE_OF
 from aggregation.projections.tables import (
+    MONTHS_IN_A_ROW,
     accident_victims,
     accidents,
-    cube_cells,
     cube_state,
+    cube_years,
     inspection_findings,
     inspections,
     layoff_workers,
@@ -270,17 +271,19 @@ def _by_person(rows: Iterable[Row]) -> dict[str, list[Row]]:
 
 
 def _upsert_cells() -> sa.Insert:
-    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT`` adding each change to its cell:
-    one statement of a few array parameters for a batch's thousands of changes (compiled and
-    prepared once), where a row of parameters per cell costs more to bind than to write."""
+    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT`` adding each year's changes to its
+    row, month by month: one statement of a few array parameters for a batch's thousands of
+    changes (compiled and prepared once), where a row of parameters per row costs more to bind
+    than to write."""
     columns = {
         "measure": sa.Text,
         "grouping": sa.Text,
         "area": sa.Text,
-        "month": sa.Date,
-        "value": sa.BigInteger,
+        "year": sa.SmallInteger,
         # The dimension values, one array per position (null past the grouping's size).
         **{f"dim{i}": sa.Text for i in range(MAX_GROUPING)},
+        # The change of each month, one array per month.
+        **{f"m{i}": sa.BigInteger for i in range(1, MONTHS_IN_A_ROW + 1)},
     }
     changes = (
         sa.func.unnest(*(sa.bindparam(name, type_=ARRAY(kind)) for name, kind in columns.items()))
@@ -292,26 +295,25 @@ def _upsert_cells() -> sa.Insert:
         sa.null(),
         type_=ARRAY(sa.Text),
     )
+    months = postgresql.array([changes.c[f"m{i}"] for i in range(1, MONTHS_IN_A_ROW + 1)])
     rows = sa.select(
-        changes.c.measure,
-        changes.c.grouping,
-        changes.c.area,
-        changes.c.month,
-        dims,
-        changes.c.value,
+        changes.c.measure, changes.c.grouping, changes.c.area, changes.c.year, dims, months
     )
-    stmt = insert(cube_cells).from_select(
-        ["measure", "grouping", "area", "month", "dims", "value"], rows
+    stmt = insert(cube_years).from_select(
+        ["measure", "grouping", "area", "year", "dims", "months"], rows
     )
+    kept, added = cube_years.c.months, stmt.excluded.months
     return stmt.on_conflict_do_update(
         index_elements=[
-            cube_cells.c.measure,
-            cube_cells.c.grouping,
-            cube_cells.c.area,
-            cube_cells.c.month,
-            cube_cells.c.dims,
+            cube_years.c.measure,
+            cube_years.c.grouping,
+            cube_years.c.area,
+            cube_years.c.year,
+            cube_years.c.dims,
         ],
-        set_={"value": cube_cells.c.value + stmt.excluded.value},
+        set_={
+            "months": postgresql.array([kept[i] + added[i] for i in range(1, MONTHS_IN_A_ROW + 1)])
+        },
     )
 
 
@@ -319,19 +321,28 @@ _UPSERT_CELLS = _upsert_cells()
 
 
 async def add(session: AsyncSession, change: Mapping[CellKey, int]) -> None:
-    """Add each change to its cell (in key order, so concurrent writers lock alike)."""
-    keys = sorted(key for key, value in change.items() if value)
+    """Add each change to its cell: a year's changes of a series to its row (in key order, so
+    concurrent writers lock alike)."""
+    years: dict[tuple[str, str, str, int, tuple[str, ...]], list[int]] = {}
+    for (measure, grouping, dims, area, month), value in change.items():
+        if value:
+            row = (measure, grouping, area, month.year, dims)
+            if row not in years:
+                years[row] = [0] * MONTHS_IN_A_ROW
+            years[row][month.month - 1] += value
+    keys = sorted(years)
     if not keys:
         return
     params: dict[str, list[Any]] = {
         "measure": [k[0] for k in keys],
         "grouping": [k[1] for k in keys],
-        "area": [k[3] for k in keys],
-        "month": [k[4] for k in keys],
-        "value": [change[k] for k in keys],
+        "area": [k[2] for k in keys],
+        "year": [k[3] for k in keys],
     }
     for i in range(MAX_GROUPING):
-        params[f"dim{i}"] = [k[2][i] if len(k[2]) > i else None for k in keys]
+        params[f"dim{i}"] = [k[4][i] if len(k[4]) > i else None for k in keys]
+    for i in range(MONTHS_IN_A_ROW):
+        params[f"m{i + 1}"] = [years[k][i] for k in keys]
     await session.execute(_UPSERT_CELLS, params)
 
 
@@ -368,7 +379,7 @@ async def rebuild_from_projections(session: AsyncSession, *, batch: int = 5000) 
     projections as they stand (after a migration, or to check it): the links first, then
     every row's cells."""
     await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
-    await session.execute(sa.delete(cube_cells))
+    await session.execute(sa.delete(cube_years))
     await session.execute(sa.delete(reported))
     await links.recompute_all(session)
     for source in sorted(set(_FLOWS) | set(SOURCE_DOMAINS)):

@@ -1,10 +1,10 @@
 """Reading the cube: a measure's values per requested area, month and breakdown.
 
 Every area (regency, province, nation) has cells of its own (``cells``): a flow's value of a
-month is its cell, a stock's the sum of its monthly changes up to the month. The cells are
-fetched by the driver itself (``driver_rows``): an answer reads thousands of them. Either way the
-work depends on the areas, months and breakdown asked, not on how many records the cube was
-built from, nor on how many regencies an area holds.
+month is its cell, a stock's the sum of its monthly changes up to the month. A series' cells
+are stored a year to a row (``cube_years``), fetched by the driver itself (``driver_rows``):
+an answer reads thousands of rows. The work depends on the areas, months and breakdown asked,
+not on how many records the cube was built from, nor on how many regencies an area holds.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from shared.db import DriverSelect, driver_rows
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aggregation.cube.cells import CubeMeasure, Stock
+from aggregation.cube.cells import CellKey, CubeMeasure, Stock
 from aggregation.indicators.periods import Period
-from aggregation.projections.tables import cube_cells
+from aggregation.projections.tables import MONTHS_IN_A_ROW, cube_years
 
 Dims = tuple[str, ...]
 CubeTotals = dict[str, dict[tuple[date, Dims], int | float]]
@@ -44,17 +44,27 @@ async def read_totals(
     totals: dict[str, CubeTotals] = {measure.key: defaultdict(dict) for measure in measures}
     stocks = [m.key for m in measures if isinstance(m, Stock)]
     flows = [m.key for m in measures if not isinstance(m, Stock)]
-    months = sorted(set(periods))
-    asked = [p.start for p in months]
-    common = {"areas": list(areas), "grouping": grouping, "end": months[-1].end}
+    asked = sorted({p.start for p in periods})
+    common = {"areas": list(areas), "grouping": grouping, "last": asked[-1].year}
     if stocks:
-        rows = await driver_rows(session, _STOCK_CELLS, keys=stocks, **common)
+        rows = await driver_rows(session, _STOCK_ROWS, keys=stocks, **common)
         _add_stocks(totals, rows, asked)
     if flows:
-        # The months as a range: one index range per (measure, area).
-        rows = await driver_rows(session, _FLOW_CELLS, keys=flows, first=asked[0], **common)
-        _add_flows(totals, rows, set(asked))
+        rows = await driver_rows(session, _FLOW_ROWS, keys=flows, first=asked[0].year, **common)
+        _add_flows(totals, rows, asked)
     return totals
+
+
+async def all_cells(session: AsyncSession) -> dict[CellKey, int]:
+    """Every cell of the cube that is not 0, by its key: for checks and tests, which compare
+    whole cubes."""
+    rows = await session.execute(sa.select(cube_years))
+    return {
+        (row.measure, row.grouping, tuple(row.dims), row.area, date(row.year, month, 1)): value
+        for row in rows
+        for month, value in enumerate(row.months, start=1)
+        if value
+    }
 
 
 def texts(name: str) -> sa.BindParameter[Any]:
@@ -63,40 +73,46 @@ def texts(name: str) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=ARRAY(sa.Text))
 
 
-def _cells(*, bounded: bool) -> DriverSelect:
-    """The cells of the measures ``keys`` for the ``areas`` and the breakdown ``grouping``, of
-    the months before ``end`` (``bounded``: from ``first``)."""
-    cells = cube_cells.c
-    stmt = sa.select(cells.measure, cells.area, cells.month, cells.dims, cells.value).where(
-        cells.measure == sa.func.any(texts("keys")),
-        cells.grouping == sa.bindparam("grouping", type_=sa.Text),
-        cells.area == sa.func.any(texts("areas")),
-        cells.month < sa.bindparam("end", type_=sa.Date),
+def _rows(*, bounded: bool) -> DriverSelect:
+    """The rows of the measures ``keys`` for the ``areas`` and the breakdown ``grouping``, of
+    the years up to ``last`` (``bounded``: from ``first``)."""
+    rows = cube_years.c
+    stmt = sa.select(rows.measure, rows.area, rows.year, rows.dims, rows.months).where(
+        rows.measure == sa.func.any(texts("keys")),
+        rows.grouping == sa.bindparam("grouping", type_=sa.Text),
+        rows.area == sa.func.any(texts("areas")),
+        rows.year <= sa.bindparam("last", type_=sa.SmallInteger),
     )
     if bounded:
-        stmt = stmt.where(cells.month >= sa.bindparam("first", type_=sa.Date))
+        stmt = stmt.where(rows.year >= sa.bindparam("first", type_=sa.SmallInteger))
     return DriverSelect(stmt)
 
 
-_FLOW_CELLS = _cells(bounded=True)
-_STOCK_CELLS = _cells(bounded=False)
+_FLOW_ROWS = _rows(bounded=True)
+_STOCK_ROWS = _rows(bounded=False)
 
 
 def _add_flows(
-    totals: dict[str, CubeTotals], rows: Sequence[Sequence[Any]], asked: set[date]
+    totals: dict[str, CubeTotals], rows: Sequence[Sequence[Any]], asked: list[date]
 ) -> None:
-    """A flow's value of a month is its cell; the months of the range that were not asked
-    (periods apart) are left out."""
+    """A flow's value of a month is its cell; the months of a year that were not asked are
+    left out."""
+    # Per year, the asked months: (position in the row, first day).
+    wanted: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    for first_day in asked:
+        wanted[first_day.year].append((first_day.month - 1, first_day))
     # The rows come a (measure, area) at a time (the index's order): its dict is looked up
     # once per run of rows, not per row.
     series: tuple[str, str] | None = None
     found: dict[tuple[date, Dims], int | float] = {}
-    for key, area, month, dims, value in rows:
-        if month in asked:
-            if series != (key, area):
-                series = (key, area)
-                found = totals[key][area]
-            found[(month, _dims(dims))] = value
+    for key, area, year, dims, months in rows:
+        if series != (key, area):
+            series = (key, area)
+            found = totals[key][area]
+        breakdown = _dims(dims)
+        for position, first_day in wanted[year]:
+            if value := months[position]:
+                found[(first_day, breakdown)] = value
 
 
 def _add_stocks(
@@ -105,17 +121,27 @@ def _add_stocks(
     """A stock at a month is the sum of its changes up to that month: each change is added to
     the first asked month on or after it, and the asked months are summed in order. (The
     database would sum every earlier change again for each asked month.)"""
+    # Per year, each month's asked month: its position in ``asked`` (``len(asked)``: after the
+    # last, not counted).
+    slots: dict[int, list[int]] = {}
     changes: dict[tuple[str, str, Dims], list[int]] = {}
-    for key, area, month, dims, value in rows:
+    for key, area, year, dims, months in rows:
+        if year not in slots:
+            slots[year] = [bisect.bisect_left(asked, date(year, m, 1)) for m in _MONTHS]
         series = (key, area, _dims(dims))
-        if series not in changes:
-            changes[series] = [0] * len(asked)
-        changes[series][bisect.bisect_left(asked, month)] += value
+        for slot, value in zip(slots[year], months, strict=True):
+            if value and slot < len(asked):
+                if series not in changes:
+                    changes[series] = [0] * len(asked)
+                changes[series][slot] += value
     for (key, area, dims), added in changes.items():
         level, found = 0, totals[key][area]
         for first_day, change in zip(asked, added, strict=True):
             level += change
             found[(first_day, dims)] = level
+
+
+_MONTHS = range(1, MONTHS_IN_A_ROW + 1)
 
 
 def _dims(values: list[str]) -> Dims:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeGuard
 
 import sqlalchemy as sa
@@ -40,7 +41,7 @@ from aggregation.cube.cells import (
 from aggregation.cube.measures import cube_measure
 from aggregation.indicators.disclosure import Dims, Table, hierarchy_table, suppress
 from aggregation.indicators.periods import Span
-from aggregation.projections.tables import cube_cells
+from aggregation.projections.tables import cube_years
 
 EXACT_SCOPE = "indicators:read-exact"
 
@@ -106,18 +107,23 @@ async def _all_cells(
     session: AsyncSession, key: str, groupings: Sequence[str], spans: Sequence[Span]
 ) -> CellRows:
     months = sorted({m for span in spans for m in span.months})
-    c = cube_cells.c
-    stmt = sa.select(c.grouping, c.area, c.dims, c.month, c.value).where(
+    first, end = months[0].start, months[-1].end
+    stock = isinstance(cube_measure(key), Stock)
+    c = cube_years.c
+    stmt = sa.select(c.grouping, c.area, c.dims, c.year, c.months).where(
         c.measure == key,
         c.grouping.in_(list(groupings)),
-        c.month < months[-1].end,
+        c.year <= months[-1].start.year,
     )
-    if not isinstance(cube_measure(key), Stock):
-        stmt = stmt.where(c.month >= months[0].start)
+    if not stock:
+        stmt = stmt.where(c.year >= first.year)
     out: CellRows = defaultdict(dict)
-    for grouping, area, dims, month, value in await session.execute(stmt):
+    for grouping, area, dims, year, values in await session.execute(stmt):
         row = out[(grouping, area, tuple(dims))]
-        row[month.isoformat()] = row.get(month.isoformat(), 0) + int(value)
+        for number, value in enumerate(values, start=1):
+            month = date(year, number, 1)
+            if value and month < end and (stock or month >= first):
+                row[month.isoformat()] = row.get(month.isoformat(), 0) + int(value)
     return out
 
 

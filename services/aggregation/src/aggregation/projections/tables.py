@@ -418,17 +418,21 @@ withdrawals = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
 )
 
-# The indicator cube (``aggregation.cube``): per measure, breakdown, area and month, the value
-# (for a distinct-person stock, the change of the stock in that month).
-cube_cells = sa.Table(
-    "cube_cells",
+# The indicator cube (``aggregation.cube``): per measure, breakdown, area and year, the value
+# of each month (for a distinct-person stock, the change of the stock in that month): twelve
+# cells in a row, January first. A year of a series is one row to read, decode and update, not
+# twelve (an answer reads thousands of series).
+MONTHS_IN_A_ROW = 12
+cube_years = sa.Table(
+    "cube_years",
     metadata,
     sa.Column("measure", sa.Text, primary_key=True),
     sa.Column("grouping", sa.Text, primary_key=True),
     sa.Column("area", sa.Text, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("year", sa.SmallInteger, primary_key=True),
     sa.Column("dims", postgresql.ARRAY(sa.Text), primary_key=True),
-    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("months", postgresql.ARRAY(sa.BigInteger), nullable=False),
+    sa.CheckConstraint(f"cardinality(months) = {MONTHS_IN_A_ROW}", name="cube_years_twelve_months"),
 )
 
 # One row: when the newest event the cube reflects happened (the answers' ``as_of``), and
