@@ -153,6 +153,7 @@ async def compute_values(
         return silence[key]
 
     never_silent = [False] * len(spans)
+    names = [(area, regions.name_of(area)) for area in query.areas]
     for indicator in indicators:
         code, formula = indicator.code, indicator.formula
         combinations = _combinations(indicator, query.by, totals)
@@ -170,7 +171,7 @@ async def compute_values(
         domain = "" if rate else _domain_of(indicator)
         guarded = [m.key for m in formula.measures if protected(m.key)]
         reported = [_REPORTED] * len(cells)
-        for area in query.areas:
+        for area, name in names:
             # A reporting rate is reported everywhere: it is the measure of silence.
             quiet = never_silent if rate else silent(domain, area)
             if (exact is None or area in exact or not guarded) and not any(quiet):
@@ -200,7 +201,7 @@ async def compute_values(
                 IndicatorValue,
                 itertools.repeat(code),
                 itertools.repeat(area),
-                itertools.repeat(regions.name_of(area)),
+                itertools.repeat(name),
                 periods,
                 dimensions,
                 numbers,
