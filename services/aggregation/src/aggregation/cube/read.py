@@ -10,8 +10,9 @@ not on how many records the cube was built from, nor on how many regencies an ar
 from __future__ import annotations
 
 import bisect
+import operator
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -96,11 +97,16 @@ def _add_flows(
     totals: dict[str, CubeTotals], rows: Sequence[Sequence[Any]], asked: list[date]
 ) -> None:
     """A flow's value of a month is its cell; the months of a year that were not asked are
-    left out."""
-    # Per year, the asked months: (position in the row, first day).
-    wanted: dict[int, list[tuple[int, date]]] = defaultdict(list)
-    for first_day in asked:
-        wanted[first_day.year].append((first_day.month - 1, first_day))
+    left out, and so are a breakdown's cells of 0 (a total's are kept: an absent key is 0
+    anyway, and a total's row is taken whole)."""
+    # Per year: a getter of the asked months' cells from a row, and those months' first days.
+    picks: dict[int, tuple[Callable[[Sequence[Any]], Sequence[Any]], tuple[date, ...]]] = {}
+    # Per year, a total's keys of those months.
+    whole: dict[int, tuple[tuple[date, Dims], ...]] = {}
+    for year in {first_day.year for first_day in asked}:
+        days = tuple(first_day for first_day in asked if first_day.year == year)
+        picks[year] = (_picker([first_day.month - 1 for first_day in days]), days)
+        whole[year] = tuple((first_day, ()) for first_day in days)
     # The rows come a (measure, area) at a time (the index's order): its dict is looked up
     # once per run of rows, not per row.
     series: tuple[str, str] | None = None
@@ -109,10 +115,25 @@ def _add_flows(
         if series != (key, area):
             series = (key, area)
             found = totals[key][area]
-        breakdown = _dims(dims)
-        for position, first_day in wanted[year]:
-            if value := months[position]:
+        if year not in picks:
+            continue  # a year between two asked ones
+        pick, days = picks[year]
+        if not dims:
+            found.update(zip(whole[year], pick(months), strict=True))
+            continue
+        breakdown = tuple(dims)
+        for first_day, value in zip(days, pick(months), strict=True):
+            if value:
                 found[(first_day, breakdown)] = value
+
+
+def _picker(positions: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """The items at ``positions`` of a sequence, as a sequence (itemgetter's single item
+    would not be one)."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda items: (items[only],)
+    return operator.itemgetter(*positions)
 
 
 def _add_stocks(

@@ -162,9 +162,8 @@ _NO_MONTHS: frozenset[date] = frozenset()
 def _reports(nation: bool, provinces: bool, regencies: bool) -> DriverSelect:
     """Per domain and asked area, the months a regency of it sent a record of the domain or
     closed the month: of the ``domains`` from ``first`` to before ``end``, for the nation,
-    the ``provinces`` and the ``regencies`` as asked. Each level is made distinct and
-    gathered per area in the database: the nation's answer is one row per domain, not one
-    per reporting regency and month."""
+    the ``provinces`` and the ``regencies`` as asked, gathered per area in the database: the
+    nation's answer is one row per domain, not one per reporting regency and month."""
     periods = reporting_periods.c
     first, end = sa.bindparam("first", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
     domains = texts("domains")
@@ -181,8 +180,9 @@ def _reports(nation: bool, provinces: bool, regencies: bool) -> DriverSelect:
     ).cte("reports")
     r = reports.c
     province = sa.func.split_part(r.region_code, ".", 1)
-    # Each level made distinct on its own (hashed: no sort of the reports), the levels apart
-    # (their area codes differ), then each area's months gathered into one row.
+    # The nation and the provinces made distinct on their own (hashed: no sort of the
+    # reports), the levels apart (their area codes differ), then each area's months gathered
+    # into one row.
     levels = []
     if nation:
         levels.append(sa.select(r.domain, sa.literal(NATIONAL).label("area"), r.month).distinct())
@@ -193,10 +193,12 @@ def _reports(nation: bool, provinces: bool, regencies: bool) -> DriverSelect:
             .distinct()
         )
     if regencies:
+        # A regency's own reports repeat a month at most twice (sent and closed): gathered as
+        # they are, the set made of them (``load``) drops the repeat.
         levels.append(
-            sa.select(r.domain, r.region_code.label("area"), r.month)
-            .where(r.region_code == sa.any_(texts("regencies")))
-            .distinct()
+            sa.select(r.domain, r.region_code.label("area"), r.month).where(
+                r.region_code == sa.any_(texts("regencies"))
+            )
         )
     distinct = sa.union_all(*levels).subquery("reporting")  # a union of one is that select
     d = distinct.c

@@ -140,19 +140,19 @@ async def compute_values(
     spans = [(span, str(span), tuple(m.start for m in span.months)) for span in query.periods]
     # Whether an area reported a domain, for each period: asked once per (domain, area)
     # rather than once per indicator, period and breakdown.
-    silence: dict[tuple[str, str], list[bool]] = {}
+    silence: dict[tuple[str, str], tuple[bool, ...]] = {}
+    never_silent = (False,) * len(spans)
 
-    def silent(domain: str, area: str) -> list[bool]:
+    def silent(domain: str, area: str) -> tuple[bool, ...]:
         key = (domain, area)
         if key not in silence:
             silence[key] = (
-                reports.silent(domain, area, [starts for _, _, starts in spans])
+                tuple(reports.silent(domain, area, [starts for _, _, starts in spans]))
                 if completeness
-                else [False] * len(spans)
+                else never_silent
             )
         return silence[key]
 
-    never_silent = [False] * len(spans)
     names = [(area, regions.name_of(area)) for area in query.areas]
     for indicator in indicators:
         code, formula = indicator.code, indicator.formula
@@ -171,18 +171,27 @@ async def compute_values(
         domain = "" if rate else _domain_of(indicator)
         guarded = [m.key for m in formula.measures if protected(m.key)]
         reported = [_REPORTED] * len(cells)
+        # The statuses of an area whose values nothing suppresses follow from the periods it
+        # was silent in alone: worked out once per pattern of silence, not once per area.
+        by_silence: dict[tuple[bool, ...], list[Status]] = {}
         for area, name in names:
             # A reporting rate is reported everywhere: it is the measure of silence.
             quiet = never_silent if rate else silent(domain, area)
-            if (exact is None or area in exact or not guarded) and not any(quiet):
-                statuses = reported
+            if exact is None or area in exact or not guarded:
+                if quiet not in by_silence:
+                    by_silence[quiet] = (
+                        [_NOT_REPORTED if quiet[cell.span_index] else _REPORTED for cell in cells]
+                        if any(quiet)
+                        else reported
+                    )
+                statuses = by_silence[quiet]
             else:
+                # Read by someone outside the area, of a measure with small counts to hide.
                 statuses = [
                     _NOT_REPORTED
                     if quiet[cell.span_index]
                     else _SUPPRESSED
-                    if (exact is not None and area not in exact)
-                    and any(
+                    if any(
                         guard.is_hidden(key, cell.span, indicator.min_count, area, cell.dims)
                         for key in guarded
                     )
