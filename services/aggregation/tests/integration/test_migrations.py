@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from aggregation.cube.cells import Stock
 from aggregation.cube.measures import CUBE_MEASURES
 from aggregation.cube.read import all_cells
-from aggregation.projections.tables import metadata
+from aggregation.projections.tables import metadata, reported
 from aiokafka.structs import ConsumerRecord
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -156,3 +156,48 @@ async def _write_cells_as_before(engine: AsyncEngine, cells: dict[tuple[Any, ...
 async def _cells(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[Any, ...], int]:
     async with sessions() as session:
         return await all_cells(session)
+
+
+async def test_the_reported_levels_step_marks_provinces_and_the_nation_as_this_version_does(
+    migrated_db: Callable[[str], Awaitable[str]],
+    consumer: IdempotentConsumer,
+    record: RecordFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    seeker: Any,
+    membership: Any,
+) -> None:
+    """Regency marks kept before 0011 gain exactly the province and nation marks this
+    version writes as it applies, and going back leaves the regency marks alone."""
+    events = [
+        seeker(region_code="32.16", registered_at=date(2026, 3, 2)),
+        seeker(region_code="32.73", registered_at=date(2026, 3, 20)),
+        seeker(region_code="12.75", registered_at=date(2026, 4, 1)),
+        membership(person_ref="p-1", region_code="32.73", started_at=date(2026, 4, 20)),
+    ]
+    await consumer.apply([record(event) for event in events])
+    async with sessions() as session:
+        current = {tuple(row) for row in await session.execute(sa.select(reported))}
+    regency = re.compile(r"^\d{2}\.\d{2}$")
+    regencies = {mark for mark in current if regency.match(mark[1])}
+    assert {mark[1] for mark in current - regencies} == {"32", "12", "ID"}
+
+    url = await migrated_db("aggregation")
+    config = alembic_config("aggregation", url)
+    await asyncio.to_thread(command.downgrade, config, "0010_cube_years")
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(reported),
+                [{"domain": d, "region_code": r, "month": m} for d, r, m in regencies],
+            )
+        await asyncio.to_thread(upgrade, "aggregation", url)
+        async with engine.connect() as conn:
+            migrated = {tuple(row) for row in await conn.execute(sa.select(reported))}
+        await asyncio.to_thread(command.downgrade, config, "0010_cube_years")
+        async with engine.connect() as conn:
+            back = {tuple(row) for row in await conn.execute(sa.select(reported))}
+    finally:
+        await engine.dispose()
+    assert migrated == current
+    assert back == regencies

@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from shared.events import CloudEvent
+from shared.regions import NATIONAL
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -244,7 +245,14 @@ async def _note_reported(session: AsyncSession, rows: Mapping[str, Mapping[Any, 
 
 
 async def _mark(session: AsyncSession, marks: Iterable[tuple[str, str, date]]) -> None:
-    rows = [{"domain": d, "region_code": r, "month": m} for d, r, m in sorted(marks)]
+    """Note each (domain, regency, month), and the same for the regency's province and the
+    nation: an answer for a province or the nation reads its own marks, not its regencies'."""
+    levels = {
+        (domain, area, month)
+        for domain, regency, month in marks
+        for area in (regency, regency.split(".", 1)[0], NATIONAL)
+    }
+    rows = [{"domain": d, "region_code": r, "month": m} for d, r, m in sorted(levels)]
     if rows:
         await session.execute(insert(reported).on_conflict_do_nothing(), rows)
 

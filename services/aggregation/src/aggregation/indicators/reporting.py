@@ -92,6 +92,7 @@ class Reports:
                 domains=list(domains),
                 first=first,
                 end=end,
+                areas=[NATIONAL, *provinces, *regencies] if levels[0] else provinces + regencies,
                 provinces=provinces,
                 regencies=regencies,
             )
@@ -161,49 +162,55 @@ _NO_MONTHS: frozenset[date] = frozenset()
 @functools.cache
 def _reports(nation: bool, provinces: bool, regencies: bool) -> DriverSelect:
     """Per domain and asked area, the months a regency of it sent a record of the domain or
-    closed the month: of the ``domains`` from ``first`` to before ``end``, for the nation,
-    the ``provinces`` and the ``regencies`` as asked, gathered per area in the database: the
-    nation's answer is one row per domain, not one per reporting regency and month."""
-    periods = reporting_periods.c
+    closed the month: of the ``domains`` from ``first`` to before ``end``, for the ``areas``
+    asked (the nation, the ``provinces``, the ``regencies``), gathered per area in the
+    database: the nation's answer is one row per domain, not one per reporting regency and
+    month. A month may come twice (sent and closed): the set made of them (``load``) drops
+    the repeat."""
     first, end = sa.bindparam("first", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
     domains = texts("domains")
-    reports = sa.union_all(
-        sa.select(reported.c.domain, reported.c.region_code, reported.c.month).where(
-            reported.c.month >= first, reported.c.month < end, reported.c.domain == sa.any_(domains)
-        ),
-        sa.select(periods.domain, periods.region_code, periods.month).where(
+    # The records: each marked for its regency, province and the nation as it was applied.
+    levels = [
+        sa.select(reported.c.domain, reported.c.region_code.label("area"), reported.c.month).where(
+            reported.c.domain == sa.any_(domains),
+            reported.c.region_code == sa.any_(texts("areas")),
+            reported.c.month >= first,
+            reported.c.month < end,
+        )
+    ]
+    # The closed months, a regency's each: made distinct per province and for the nation
+    # (hashed: no sort), the levels apart (their area codes differ).
+    periods = reporting_periods.c
+    closed = (
+        sa.select(periods.domain, periods.region_code, periods.month)
+        .where(
             periods.month >= first,
             periods.month < end,
             periods.domain == sa.any_(domains),
             periods.completed_at.is_not(None),
-        ),
-    ).cte("reports")
-    r = reports.c
-    province = sa.func.split_part(r.region_code, ".", 1)
-    # The nation and the provinces made distinct on their own (hashed: no sort of the
-    # reports), the levels apart (their area codes differ), then each area's months gathered
-    # into one row.
-    levels = []
+        )
+        .cte("closed")
+    )
+    c = closed.c
+    province = sa.func.split_part(c.region_code, ".", 1)
     if nation:
-        levels.append(sa.select(r.domain, sa.literal(NATIONAL).label("area"), r.month).distinct())
+        levels.append(sa.select(c.domain, sa.literal(NATIONAL).label("area"), c.month).distinct())
     if provinces:
         levels.append(
-            sa.select(r.domain, province.label("area"), r.month)
+            sa.select(c.domain, province.label("area"), c.month)
             .where(province == sa.any_(texts("provinces")))
             .distinct()
         )
     if regencies:
-        # A regency's own reports repeat a month at most twice (sent and closed): gathered as
-        # they are, the set made of them (``load``) drops the repeat.
         levels.append(
-            sa.select(r.domain, r.region_code.label("area"), r.month).where(
-                r.region_code == sa.any_(texts("regencies"))
+            sa.select(c.domain, c.region_code.label("area"), c.month).where(
+                c.region_code == sa.any_(texts("regencies"))
             )
         )
-    distinct = sa.union_all(*levels).subquery("reporting")  # a union of one is that select
-    d = distinct.c
+    reports = sa.union_all(*levels).subquery("reporting")
+    r = reports.c
     return DriverSelect(
-        sa.select(d.domain, d.area, sa.func.array_agg(d.month)).group_by(d.domain, d.area)
+        sa.select(r.domain, r.area, sa.func.array_agg(r.month)).group_by(r.domain, r.area)
     )
 
 

@@ -447,8 +447,9 @@ cube_state = sa.Table(
 
 # Reporting: which months each region closed per domain (``reporting_period.updated.v1``;
 # ``completed_at`` NULL: reopened), and which months it sent records of each domain for (a
-# record dated in that month, kept by the cube's maintenance). Together they tell a region
-# that did not report from one with nothing to count.
+# record dated in that month, kept by the cube's maintenance, ``reported``: for the regency,
+# and for its province and the nation). Together they tell a region that did not report from
+# one with nothing to count.
 reporting_periods = sa.Table(
     "reporting_periods",
     metadata,
