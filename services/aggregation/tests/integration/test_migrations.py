@@ -71,10 +71,7 @@ async def test_the_flow_cells_step_gives_an_older_cube_the_cells_this_version_ke
     }
     assert len(older) < len(current), "the flows had province and nation cells to drop"
 
-    url = await migrated_db("aggregation")  # at head: taken back to before the step
-    config = alembic_config("aggregation", url)
-    await asyncio.to_thread(command.downgrade, config, "0008_industrial_relations")
-    engine = create_engine(url, pool_size=1)
+    url, engine = await _taken_back(migrated_db, "0008_industrial_relations")
     try:
         await _write_cells_as_before(engine, older)
         await asyncio.to_thread(upgrade, "aggregation", url)
@@ -111,16 +108,13 @@ async def test_the_year_rows_step_keeps_every_cell_both_ways(
     assert {key[4].year for key in current} == {2025, 2026}
     assert any(value < 0 for value in current.values()), "a stock's change that is negative"
 
-    url = await migrated_db("aggregation")
-    config = alembic_config("aggregation", url)
-    await asyncio.to_thread(command.downgrade, config, "0009_flow_cells_per_level")
-    engine = create_engine(url, pool_size=1)
+    url, engine = await _taken_back(migrated_db, "0009_flow_cells_per_level")
     try:
         await _write_cells_as_before(engine, current)
         await asyncio.to_thread(upgrade, "aggregation", url)
         async with AsyncSession(engine) as session:
             migrated = await all_cells(session)
-        await asyncio.to_thread(command.downgrade, config, "0009_flow_cells_per_level")
+        await _downgrade(url, "0009_flow_cells_per_level")
         async with engine.connect() as conn:
             rows = await conn.execute(sa.select(_CELLS_BEFORE_0010))
             back = {(r.measure, r.grouping, tuple(r.dims), r.area, r.month): r.value for r in rows}
@@ -128,6 +122,20 @@ async def test_the_year_rows_step_keeps_every_cell_both_ways(
         await engine.dispose()
     assert migrated == current
     assert back == current
+
+
+async def _taken_back(
+    migrated_db: Callable[[str], Awaitable[str]], revision: str
+) -> tuple[str, AsyncEngine]:
+    """A fresh aggregation database (at head) taken back to ``revision``: its URL and an
+    engine on it."""
+    url = await migrated_db("aggregation")
+    await _downgrade(url, revision)
+    return url, create_engine(url, pool_size=1)
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    await asyncio.to_thread(command.downgrade, alembic_config("aggregation", url), revision)
 
 
 _CELLS_BEFORE_0010 = sa.table(
@@ -181,10 +189,7 @@ async def test_the_reported_levels_step_marks_provinces_and_the_nation_as_this_v
     regencies = {mark for mark in current if regency.match(mark[1])}
     assert {mark[1] for mark in current - regencies} == {"32", "12", "ID"}
 
-    url = await migrated_db("aggregation")
-    config = alembic_config("aggregation", url)
-    await asyncio.to_thread(command.downgrade, config, "0010_cube_years")
-    engine = create_engine(url, pool_size=1)
+    url, engine = await _taken_back(migrated_db, "0010_cube_years")
     try:
         async with engine.begin() as conn:
             await conn.execute(
@@ -194,7 +199,7 @@ async def test_the_reported_levels_step_marks_provinces_and_the_nation_as_this_v
         await asyncio.to_thread(upgrade, "aggregation", url)
         async with engine.connect() as conn:
             migrated = {tuple(row) for row in await conn.execute(sa.select(reported))}
-        await asyncio.to_thread(command.downgrade, config, "0010_cube_years")
+        await _downgrade(url, "0010_cube_years")
         async with engine.connect() as conn:
             back = {tuple(row) for row in await conn.execute(sa.select(reported))}
     finally:

@@ -92,7 +92,7 @@ class Reports:
                 domains=list(domains),
                 first=first,
                 end=end,
-                areas=[NATIONAL, *provinces, *regencies] if levels[0] else provinces + regencies,
+                areas=([NATIONAL] if NATIONAL in areas else []) + provinces + regencies,
                 provinces=provinces,
                 regencies=regencies,
             )
