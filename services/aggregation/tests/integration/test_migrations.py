@@ -124,48 +124,6 @@ async def test_the_year_rows_step_keeps_every_cell_both_ways(
     assert back == current
 
 
-async def _taken_back(
-    migrated_db: Callable[[str], Awaitable[str]], revision: str
-) -> tuple[str, AsyncEngine]:
-    """A fresh aggregation database (at head) taken back to ``revision``: its URL and an
-    engine on it."""
-    url = await migrated_db("aggregation")
-    await _downgrade(url, revision)
-    return url, create_engine(url, pool_size=1)
-
-
-async def _downgrade(url: str, revision: str) -> None:
-    await asyncio.to_thread(command.downgrade, alembic_config("aggregation", url), revision)
-
-
-_CELLS_BEFORE_0010 = sa.table(
-    "cube_cells",
-    sa.column("measure", sa.Text),
-    sa.column("grouping", sa.Text),
-    sa.column("area", sa.Text),
-    sa.column("month", sa.Date),
-    sa.column("dims", ARRAY(sa.Text)),
-    sa.column("value", sa.BigInteger),
-)
-"""The cube's table before 0010: a row per cell."""
-
-
-async def _write_cells_as_before(engine: AsyncEngine, cells: dict[tuple[Any, ...], int]) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            sa.insert(_CELLS_BEFORE_0010),
-            [
-                {"measure": m, "grouping": g, "dims": list(d), "area": a, "month": mo, "value": v}
-                for (m, g, d, a, mo), v in cells.items()
-            ],
-        )
-
-
-async def _cells(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[Any, ...], int]:
-    async with sessions() as session:
-        return await all_cells(session)
-
-
 async def test_the_reported_levels_step_marks_provinces_and_the_nation_as_this_version_does(
     migrated_db: Callable[[str], Awaitable[str]],
     consumer: IdempotentConsumer,
@@ -206,3 +164,45 @@ async def test_the_reported_levels_step_marks_provinces_and_the_nation_as_this_v
         await engine.dispose()
     assert migrated == current
     assert back == regencies
+
+
+async def _taken_back(
+    migrated_db: Callable[[str], Awaitable[str]], revision: str
+) -> tuple[str, AsyncEngine]:
+    """A fresh aggregation database (at head) taken back to ``revision``: its URL and an
+    engine on it."""
+    url = await migrated_db("aggregation")
+    await _downgrade(url, revision)
+    return url, create_engine(url, pool_size=1)
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    await asyncio.to_thread(command.downgrade, alembic_config("aggregation", url), revision)
+
+
+_CELLS_BEFORE_0010 = sa.table(
+    "cube_cells",
+    sa.column("measure", sa.Text),
+    sa.column("grouping", sa.Text),
+    sa.column("area", sa.Text),
+    sa.column("month", sa.Date),
+    sa.column("dims", ARRAY(sa.Text)),
+    sa.column("value", sa.BigInteger),
+)
+"""The cube's table before 0010: a row per cell."""
+
+
+async def _write_cells_as_before(engine: AsyncEngine, cells: dict[tuple[Any, ...], int]) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.insert(_CELLS_BEFORE_0010),
+            [
+                {"measure": m, "grouping": g, "dims": list(d), "area": a, "month": mo, "value": v}
+                for (m, g, d, a, mo), v in cells.items()
+            ],
+        )
+
+
+async def _cells(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[Any, ...], int]:
+    async with sessions() as session:
+        return await all_cells(session)

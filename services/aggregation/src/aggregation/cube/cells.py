@@ -306,7 +306,7 @@ class _Breakdowns:
 # -- measures ------------------------------------------------------------------------------
 
 
-def _levels(regency: str) -> tuple[str, str, str]:
+def levels_of(regency: str) -> tuple[str, str, str]:
     """The areas a row of ``regency`` counts in: the regency, its province, the nation."""
     return regency, regency.split(".", 1)[0], NATIONAL
 
@@ -346,7 +346,7 @@ class Flow:
         else:
             units = [(1, {**row, **child}) for child in row["children"] if self.child(row, child)]
         month = day.replace(day=1)
-        areas = _levels(str(row["region_code"]))
+        areas = levels_of(str(row["region_code"]))
         for value, unit in units:
             for name, values in self._breakdowns.keys(unit, day):
                 for area in areas:
@@ -388,7 +388,7 @@ class DistinctPersons:
                 continue
             # Dimensions of a stock are the person's, fixed over time (not age).
             keys = list(self._breakdowns.keys(row, span[0]))
-            for area in _levels(str(row["region_code"])):
+            for area in levels_of(str(row["region_code"])):
                 for name, values in keys:
                     spans.setdefault((name, values, area), []).append(span)
         out: Cells = Counter()
@@ -431,7 +431,7 @@ class MonthEndSum:
             return out
         value = int(row[self.summed])
         keys = list(self._breakdowns.keys(row, span[0]))
-        for area in _levels(str(row["region_code"])):
+        for area in levels_of(str(row["region_code"])):
             for name, values in keys:
                 out[(self.key, name, values, area, span[0])] += value
                 if span[1] is not None:

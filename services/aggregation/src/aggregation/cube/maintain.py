@@ -28,7 +28,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from shared.events import CloudEvent
-from shared.regions import NATIONAL
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +42,7 @@ from aggregation.cube.cells import (
     MonthEndSum,
     Row,
     difference,
+    levels_of,
 )
 from aggregation.cube.measures import CUBE_MEASURES, SOURCE_DOMAINS
 from aggregation.handlers import TABLE_OF
@@ -248,9 +248,7 @@ async def _mark(session: AsyncSession, marks: Iterable[tuple[str, str, date]]) -
     """Note each (domain, regency, month), and the same for the regency's province and the
     nation: an answer for a province or the nation reads its own marks, not its regencies'."""
     levels = {
-        (domain, area, month)
-        for domain, regency, month in marks
-        for area in (regency, regency.split(".", 1)[0], NATIONAL)
+        (domain, area, month) for domain, regency, month in marks for area in levels_of(regency)
     }
     rows = [{"domain": d, "region_code": r, "month": m} for d, r, m in sorted(levels)]
     if rows:
