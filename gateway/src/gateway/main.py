@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 import httpx
 from fastapi import FastAPI
 from limits.errors import StorageError
@@ -27,7 +28,7 @@ from gateway.console import router as console
 from gateway.limit_storage import PostgresStorage
 from gateway.metrics import GatewayMetrics, MetricsMiddleware
 from gateway.openapi import OpenApiAggregator
-from gateway.proxy import IMPORTS_SUFFIX, METHODS, Proxy, proxy_endpoint
+from gateway.proxy import IMPORTS_SUFFIX, METHODS, Proxy, proxy_endpoint, upstream_session
 from gateway.routes import ROUTES
 from gateway.settings import GatewaySettings
 from gateway.streams.router import StreamHubs
@@ -100,17 +101,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings, httpx.Limits(max_connections=100, max_keepalive_connections=20)
         )
         # Proxied requests: a pool per upstream, each of its own size (the settings' note).
-        per_upstream = httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_connections,
+        # A wait for a free connection counts in the connect timeout; the answer has the
+        # upstream timeout between bytes.
+        proxied = aiohttp.ClientTimeout(
+            connect=settings.upstream_timeout_seconds,
+            sock_connect=settings.upstream_connect_timeout_seconds,
+            sock_read=settings.upstream_timeout_seconds,
         )
         pools = {
-            name: _upstream_client(settings, per_upstream) for name in settings.upstream_urls()
+            name: upstream_session(
+                connections=settings.upstream_max_connections, keep_alive=True, timeout=proxied
+            )
+            for name in settings.upstream_urls()
         }
-        # Retries after a reused connection broke: never kept alive, so always a new one.
-        fresh_http = _upstream_client(
-            settings, httpx.Limits(max_connections=100, max_keepalive_connections=0)
-        )
+        # Retries after a reused connection broke, and imports' files: never kept alive.
+        fresh = upstream_session(connections=100, keep_alive=False, timeout=proxied)
         storage: PostgresStorage | None = None
         quota: ApiQuota | None = None
         login_throttle: LoginThrottle | None = None
@@ -155,13 +160,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             audience=settings.jwt_audience,
         )
         app.state.proxy = Proxy(
-            clients=pools,
-            fresh_client=fresh_http,
+            pools=pools,
+            fresh=fresh,
             upstreams=settings.upstream_urls(),
             verifier=verifier,
             metrics=gateway_metrics,
             quota=quota,
-            upload_timeout_seconds=settings.import_timeout_seconds,
+            upload_timeout=aiohttp.ClientTimeout(
+                sock_connect=settings.upstream_connect_timeout_seconds,
+                sock_read=settings.import_timeout_seconds,
+            ),
         )
         app.state.openapi = OpenApiAggregator(
             client=http,
@@ -179,8 +187,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 await asyncio.gather(purge, return_exceptions=True)
             if storage is not None:
                 await storage.close()
-            for client in (http, fresh_http, *pools.values()):
-                await client.aclose()
+            await http.aclose()
+            for session in (fresh, *pools.values()):
+                await session.close()
             await engine.dispose()
 
     app = GatewayApp(

@@ -16,6 +16,7 @@ event), and sending the same ``external_id`` again revives it as a new revision.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -27,6 +28,7 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Field, SQLModel
 
 from shared.audit import trail
@@ -107,28 +109,26 @@ async def upsert_record(
     values: dict[str, Any],
 ) -> tuple[R, Change]:
     """Insert or update the caller's record ``external_id`` of ``model`` (no commit)."""
-    columns = sa.inspect(model).columns
-    key = (columns.source_client == principal.client_id, columns.external_id == external_id)
     # A new record (the common case of a backlog) costs one statement: the insert returns it.
     now = utcnow()
     created = await session.scalar(
-        insert(model)
-        .values(
-            id=uuid.uuid4(),
-            source_client=principal.client_id,
-            external_id=external_id,
-            revision=1,
-            created_at=now,
-            updated_at=now,
+        _insert_unless_known(model, tuple(values)),
+        {
+            "id": uuid.uuid4(),
+            "source_client": principal.client_id,
+            "external_id": external_id,
+            "revision": 1,
+            "created_at": now,
+            "updated_at": now,
             **values,
-        )
-        .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
-        .returning(model),
+        },
         execution_options={"populate_existing": True},
     )
     if created is not None:
         trail.note_write(session, created, principal=principal, previous_revision=None)
         return created, Change.CREATED
+    columns = sa.inspect(model).columns
+    key = (columns.source_client == principal.client_id, columns.external_id == external_id)
     row = await _locked(session, model, key)
     if row is None:  # records are never deleted: the conflicting row is there
         raise ProblemError(409, f"record {external_id} changed concurrently; send it again")
@@ -148,6 +148,22 @@ async def upsert_record(
     row.updated_at = utcnow()
     await session.flush()
     return row, Change.UPDATED
+
+
+_RECORD_KEYS = ("id", "source_client", "external_id", "revision", "created_at", "updated_at")
+
+
+@functools.cache
+def _insert_unless_known(model: type[R], names: tuple[str, ...]) -> ReturningInsert[R]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the row of ``model``, with a bound
+    parameter for each of the record's own columns and ``names``: built once per model and
+    set of columns (building it again at every write was a quarter of the upsert's time)."""
+    return (
+        insert(model)
+        .values({name: sa.bindparam(name) for name in (*_RECORD_KEYS, *names)})
+        .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
+        .returning(model)
+    )
 
 
 async def insert_new(
