@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 from sqlmodel import Field, SQLModel
 
 from shared.audit import trail
@@ -154,16 +154,20 @@ _RECORD_KEYS = ("id", "source_client", "external_id", "revision", "created_at", 
 
 
 @functools.cache
-def _insert_unless_known(model: type[R], names: tuple[str, ...]) -> ReturningInsert[R]:
+def _insert_unless_known(model: type[R], names: tuple[str, ...]) -> ExecutableReturnsRows:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the row of ``model``, with a bound
     parameter for each of the record's own columns and ``names``: built once per model and
-    set of columns (building it again at every write was a quarter of the upsert's time)."""
-    return (
-        insert(model)
+    set of columns, a Core statement whose rows the ORM loads (building it at every write was
+    a quarter of the upsert's time; the ORM's bulk-insert path builds and keys one again at
+    every execution)."""
+    table = sa.inspect(model).local_table
+    inserted = (
+        insert(table)
         .values({name: sa.bindparam(name) for name in (*_RECORD_KEYS, *names)})
         .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
-        .returning(model)
+        .returning(*table.c)
     )
+    return sa.select(model).from_statement(inserted)
 
 
 async def insert_new(
