@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +40,7 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
 
 async def enqueue(session: AsyncSession, table: sa.Table, event: IntegrationEvent) -> None:
     """Add ``event`` to the outbox in the session's current transaction (no Kafka I/O)."""
-    await session.execute(sa.insert(table).values(**_row(event)))
+    await session.execute(_insert_into(table), _row(event))
 
 
 async def enqueue_all(
@@ -47,7 +48,13 @@ async def enqueue_all(
 ) -> None:
     """Add ``events`` to the outbox, in their order, with one statement (no Kafka I/O)."""
     if events:
-        await session.execute(sa.insert(table), [_row(e) for e in events])
+        await session.execute(_insert_into(table), [_row(e) for e in events])
+
+
+@functools.cache
+def _insert_into(table: sa.Table) -> sa.Insert:
+    """The outbox's insert, built once per table (its values are given at each run)."""
+    return sa.insert(table)
 
 
 def _row(event: IntegrationEvent) -> dict[str, Any]:
