@@ -7,7 +7,8 @@ trip on a pooled connection), atomic because ``INSERT ... ON CONFLICT DO UPDATE`
 key's row while it decides:
 
 - **fixed window** (``limits.aio.strategies.FixedWindowRateLimiter``): ``rate_limit_counters``
-  holds a hit count and the end of the key's current window. The per-client API limit uses it.
+  holds a hit count and the end of the key's current window. The per-client API limit uses it
+  (``take``: several hits at once, see ``gateway.throttling.ApiQuota``).
 - **moving window** (``MovingWindowRateLimiter``): ``rate_limit_entries`` holds the time of
   every entry still inside the window, at most ``limit`` of them. Failed token requests use
   it, where "at most N within any minute" must hold exactly, window edges included.
@@ -31,6 +32,10 @@ ON CONFLICT (key) DO UPDATE SET
     expires_at = CASE WHEN c.expires_at > now() THEN c.expires_at ELSE excluded.expires_at END
 RETURNING hits
 """
+# The same, also answering how many seconds the window has left.
+_TAKE = _INCR.replace(
+    "RETURNING hits", "RETURNING hits, extract(epoch FROM expires_at - now())::float8 AS left"
+)
 _GET = "SELECT hits FROM rate_limit_counters WHERE key = $1 AND expires_at > now()"
 _GET_EXPIRY = """
 SELECT extract(epoch FROM coalesce(
@@ -128,6 +133,17 @@ class PostgresStorage(Storage, MovingWindowSupport):
         """Add ``amount`` to the key's count, starting a new window if the last one ended."""
         count = await self._pool.fetchval(_INCR, key, amount, float(expiry), timeout=self._timeout)
         return int(count)
+
+    async def take(self, key: str, expiry: int, amount: int) -> tuple[int, float]:
+        """``incr``, also answering how many seconds the key's window has left."""
+        try:
+            row = await self._pool.fetchrow(
+                _TAKE, key, amount, float(expiry), timeout=self._timeout
+            )
+        except self.base_exceptions as exc:
+            raise StorageError(exc) from exc
+        assert row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns its row
+        return int(row["hits"]), float(row["left"])
 
     async def get(self, key: str) -> int:
         """The key's count in its current window (0 if none)."""
