@@ -210,9 +210,18 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, content: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        return await self.request("POST", path, content, headers)
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        return await self.request("GET", path, b"", headers)
+
+    async def request(
+        self, method: str, path: str, content: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
-        lines.append(f"Content-Length: {len(content)}")
+        if method != "GET":
+            lines.append(f"Content-Length: {len(content)}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + content
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
