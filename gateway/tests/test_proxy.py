@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI, Response
+from fastapi.responses import StreamingResponse
+from gateway.proxy import BUFFER_UP_TO
 from gateway.settings import GatewaySettings
 
 
@@ -198,3 +203,62 @@ async def test_metrics_need_a_token_with_the_metrics_read_scope(
 
 async def test_health_stays_public(gateway: httpx.AsyncClient) -> None:
     assert (await gateway.get("/health")).status_code == 200
+
+
+def answers_of_every_size() -> FastAPI:
+    """An upstream answering a small body, one larger than the gateway buffers, and one of
+    unknown length (chunked), each with a header of its own and a repeated Set-Cookie."""
+    app = FastAPI()
+
+    def headers() -> list[tuple[bytes, bytes]]:
+        return [(b"x-from", b"upstream"), (b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]
+
+    @app.get("/api/v1/job-market/sized/{size}")
+    async def sized(size: int) -> Response:
+        response = Response(_pattern(size), media_type="application/octet-stream")
+        response.raw_headers += headers()
+        return response
+
+    @app.get("/api/v1/job-market/chunked/{size}")
+    async def chunked(size: int) -> StreamingResponse:
+        body = _pattern(size)
+
+        async def pieces() -> AsyncIterator[bytes]:
+            for start in range(0, size, 65_536):
+                yield body[start : start + 65_536]
+
+        response = StreamingResponse(pieces(), media_type="application/octet-stream")
+        response.raw_headers += headers()
+        return response
+
+    return app
+
+
+def _pattern(size: int) -> bytes:
+    return bytes(i % 251 for i in range(size))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "sized/100",
+        f"sized/{BUFFER_UP_TO}",
+        f"sized/{BUFFER_UP_TO + 1}",
+        "sized/3000000",
+        "chunked/10",
+        "chunked/3000000",
+    ],
+)
+async def test_answers_small_large_and_of_unknown_length_come_back_whole(
+    path: str, gateway_for: Any, make_settings: Any, serve: Any, regional_token: str
+) -> None:
+    served = serve(answers_of_every_size())
+    async with gateway_for(make_settings(upstreams={"job_market": served.url})) as gateway:
+        response = await gateway.get(f"/api/v1/job-market/{path}", headers=_bearer(regional_token))
+
+    assert response.status_code == 200
+    assert response.content == _pattern(int(path.rpartition("/")[2]))
+    assert response.headers["x-from"] == "upstream"
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    if path.startswith("sized"):
+        assert response.headers["content-length"] == str(len(response.content))

@@ -286,10 +286,14 @@ class Proxy:
                 finally:
                     upstream.release()
 
+            async def release() -> None:
+                # Also when the caller left before the body began (the chunks never ran). An
+                # async function: Starlette would run a plain one in a worker thread. A body
+                # not read to its end closes its connection rather than going back to the pool.
+                upstream.release()
+
             response = StreamingResponse(
-                body_chunks(),
-                status_code=upstream.status,
-                background=BackgroundTask(upstream.release),
+                body_chunks(), status_code=upstream.status, background=BackgroundTask(release)
             )
         # Raw (still encoded) bytes are relayed, so Content-Length and Content-Encoding stay
         # true; raw_headers keeps repeated headers such as Set-Cookie.
