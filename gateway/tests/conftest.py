@@ -97,6 +97,8 @@ def stub_job_market(public_key: Path) -> StubService:
                 "method": request.method,
                 "path": request.url.path,
                 "query": request.url.query,
+                "raw_path": request.scope["raw_path"].decode("latin-1"),
+                "query_string": request.scope["query_string"].decode("latin-1"),
                 "body": (await request.body()).decode(),
                 "headers": [(k, v) for k, v in request.headers.items()],
             }

@@ -52,6 +52,28 @@ async def test_method_path_query_body_and_headers_reach_the_upstream(
     assert headers["content-type"] == "application/json"
 
 
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/job-market/echo/%2e%2e/%2e%2e/%2e%2e/metrics", ""),
+        ("/api/v1/job-market/echo/a%2Fb/%2E/c", "q=a+b&r=%2e%2e&s=%2F"),
+        ("/api/v1/job-market/echo/x%20y", "name=Siti%20Aminah&name=Budi+S"),
+    ],
+)
+async def test_path_and_query_reach_the_upstream_byte_for_byte(
+    path: str, query: str, gateway: httpx.AsyncClient, upstream: Any, regional_token: str
+) -> None:
+    # No normalizing on the way: an encoded dot segment must not turn a public path into a
+    # service's own route, and an encoded slash or plus must mean what the caller meant.
+    stub, _ = upstream
+    target = f"{path}?{query}" if query else path
+    response = await gateway.get(target, headers=_bearer(regional_token))
+
+    assert response.status_code == 200, response.text
+    seen = stub.received[-1]
+    assert (seen["raw_path"], seen["query_string"]) == (path, query)
+
+
 async def test_request_id_is_generated_when_absent_and_shared_with_the_upstream(
     gateway: httpx.AsyncClient, upstream: Any, regional_token: str
 ) -> None:

@@ -34,6 +34,7 @@ from shared.auth import TokenVerifier, unauthorized
 from shared.errors import ProblemError
 from shared.tracing import inject
 from starlette.background import BackgroundTask
+from yarl import URL
 
 from gateway.metrics import GatewayMetrics
 from gateway.routes import resolve
@@ -217,9 +218,13 @@ class Proxy:
 
         raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
         query: bytes = request.scope.get("query_string", b"")
-        url = self._upstreams[route.upstream] + raw_path.decode("latin-1")
+        target = self._upstreams[route.upstream] + raw_path.decode("latin-1")
         if query:
-            url += "?" + query.decode("latin-1")
+            target += "?" + query.decode("latin-1")
+        # Sent byte for byte as the caller wrote it: a URL built from a plain string would be
+        # normalized first, and ``/api/v1/job-market/%2e%2e/%2e%2e/metrics`` would reach the
+        # service as ``/metrics``, a path no public prefix routes to.
+        url = URL(target, encoded=True)
         headers = upstream_request_headers(
             request.headers.items(),
             request_id=request.state.request_id,
@@ -304,7 +309,7 @@ class Proxy:
         self,
         upstream: str,
         method: str,
-        url: str,
+        url: URL,
         *,
         headers: list[tuple[str, str]],
         body: bytes | None,
