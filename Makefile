@@ -79,6 +79,7 @@ bench: setup
 	$(UV) run --frozen python bench/indicator_scale.py --records 10000,1000000 --latency
 	$(UV) run --frozen python bench/write_path.py
 	$(UV) run --frozen python bench/write_throughput.py
+	$(UV) run --frozen python bench/write_cpu.py
 	$(UV) run --frozen python bench/bulk_ingest.py
 	$(UV) run --frozen python bench/stream_fanout.py
 
