@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from sinergi_local.platform import Platform
+from sinergi_local.testing import CLIENT_LIMITS
 
 Tokens = Callable[[str], Awaitable[dict[str, str]]]
 ValueOf = Callable[..., Awaitable[float | None]]
@@ -24,7 +25,9 @@ def demo(platform: Platform) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=platform.config.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=platform.config.gateway_url, timeout=30, limits=CLIENT_LIMITS
+    ) as client:
         yield client
 
 

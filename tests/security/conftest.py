@@ -54,7 +54,7 @@ from shared.regions import registry
 from shared.services import DOMAIN_SERVICES, SERVICES
 from shared.settings import Settings
 from sinergi_local.platform import DemoClient, Platform
-from sinergi_local.testing import sql_runner
+from sinergi_local.testing import CLIENT_LIMITS, sql_runner
 
 T = TypeVar("T")
 BEKASI, BANDUNG, SUBANG = "32.16", "32.73", "32.13"
@@ -279,19 +279,15 @@ def demo(platform: Platform) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the gateway (from 127.0.0.1)."""
-    async with httpx.AsyncClient(base_url=platform.config.gateway_url, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=platform.config.gateway_url, timeout=60, limits=CLIENT_LIMITS
+    ) as client:
         yield client
 
 
 def client_from(address: str, base_url: str) -> httpx.AsyncClient:
-    """An HTTP client whose connections come from ``address`` (any 127.x.y.z is loopback).
-
-    Its idle connections expire before the server's keep-alive does (uvicorn closes one idle
-    for 5 s, httpx's default expiry is the same 5 s): else a request sent on a connection the
-    server is closing at that moment fails with ReadError, as on a loaded machine it did.
-    """
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2)
-    transport = httpx.AsyncHTTPTransport(local_address=address, limits=limits)
+    """An HTTP client whose connections come from ``address`` (any 127.x.y.z is loopback)."""
+    transport = httpx.AsyncHTTPTransport(local_address=address, limits=CLIENT_LIMITS)
     return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=60)
 
 

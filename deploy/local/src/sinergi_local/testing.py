@@ -68,6 +68,13 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+CLIENT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2)
+"""For the suites' HTTP clients of a running platform: an idle connection is let go before the
+server's keep-alive ends (uvicorn closes one idle for 5 s, httpx's default expiry is the same
+5 s); else a request sent on a connection the server is closing at that moment fails with
+ReadError, as on a loaded machine it did."""
+
+
 async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
     """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
