@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -38,9 +39,9 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = jwt.decode
 
-    def counted(token: str, *args: object, **kwargs: object) -> object:
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
         seen.append(token)
-        return real(token, *args, **kwargs)  # type: ignore[arg-type]
+        return real(token, *args, **kwargs)
 
     monkeypatch.setattr("shared.auth.jwt.decode", counted)
     return seen
