@@ -71,9 +71,15 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+REQUEST_SESSION = "sinergi_request_session"
+"""Key of ``Session.info``: the session of one API request, whose route commits what the
+services wrote and nothing else (``shared.records.write_record`` may then commit a new record
+with the statement that creates it)."""
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One database session per request (from the app's ``state.sessions``)."""
-    async with request.app.state.sessions() as session:
+    async with request.app.state.sessions(info={REQUEST_SESSION: True}) as session:
         yield session
 
 
@@ -88,14 +94,16 @@ _ASYNCPG = make_url("postgresql+asyncpg://").get_dialect()()
 class DriverSelect:
     """A select whose rows asyncpg fetches itself (``driver_rows``), compiled once.
 
-    For reads of thousands of rows answered at every request (the indicator cube's), where
-    SQLAlchemy's result rows cost more than the query (about 2 µs a row, more for an array
-    column) and compiling the statement again costs as much as running it. Build it once (a
-    module constant, or cached per shape) with a ``bindparam`` for each value that changes
-    between runs, and give the values by name at each run. Rows come as asyncpg decodes them
-    (``text[]`` as a list), without the columns' result processing; values go as they are, so
-    bind only types asyncpg takes directly (text, numbers, dates, and arrays of them: a list
-    is one array parameter, never an expanding ``IN``).
+    For statements run at every request, where SQLAlchemy's execution machinery, its result
+    rows (about 2 µs a row, more for an array column) and compiling the statement again (or
+    finding it in the cache) cost more than the query: the indicator cube's reads of thousands
+    of rows, a write's one statement (``shared.records.write_record``: a select of inserting
+    CTEs). Build it once (a module constant, or cached per shape) with a ``bindparam`` for each
+    value that changes between runs, and give the values by name at each run: each goes
+    through its type's bind processing as the ORM would send it (an encrypted column is
+    encrypted, JSON serialized). Rows come as asyncpg decodes them (``text[]`` as a list),
+    without the columns' result processing. A list is one array parameter, never an expanding
+    ``IN``.
     """
 
     def __init__(self, statement: SelectBase) -> None:
@@ -105,12 +113,19 @@ class DriverSelect:
                 "a DriverSelect takes plain bound parameters (bind a list as an array)"
             )
         self._compiled = compiled
+        self._convert = [
+            (name, compiled.binds[name].type.dialect_impl(_ASYNCPG).bind_processor(_ASYNCPG))
+            for name in compiled.positiontup
+        ]
         self.sql = compiled.string
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments of one run (``params`` by name; unknown names ignored)."""
         values = self._compiled.construct_params(dict(params))
-        return [values[name] for name in self._compiled.positiontup or ()]
+        return [
+            values[name] if convert is None or values[name] is None else convert(values[name])
+            for name, convert in self._convert
+        ]
 
 
 async def driver_rows(

@@ -23,21 +23,24 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any, Generic, Protocol, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 from sqlmodel import Field, SQLModel
 
 from shared.audit import trail
 from shared.audit.table import Action
 from shared.auth import Principal
+from shared.db import REQUEST_SESSION, DriverSelect
 from shared.errors import PROBLEM_RESPONSES, ProblemError, field_error
-from shared.events.base import RecordWithdrawn
+from shared.events.base import IntegrationEvent, RecordWithdrawn
 from shared.listing import Listing, Position
-from shared.outbox import enqueue
+from shared.outbox import enqueue, outbox_row
 
 
 def utcnow() -> datetime:
@@ -168,6 +171,149 @@ def _insert_unless_known(model: type[R], names: tuple[str, ...]) -> ExecutableRe
         .returning(*table.c)
     )
     return sa.select(model).from_statement(inserted)
+
+
+async def write_record(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    principal: Principal,
+    external_id: str,
+    values: dict[str, Any],
+    outbox: sa.Table,
+    event: Callable[[R, Change], IntegrationEvent],
+) -> tuple[R, Change]:
+    """Upsert the caller's record ``external_id`` of ``model`` and put ``event(row, change)`` in
+    the outbox if it changed.
+
+    In a request's session (``get_session``) with no transaction yet, a new record is
+    written by one statement that commits on its own: the row, its event and its audit row,
+    all or nothing (BEGIN, three inserts and COMMIT were five round trips, most of a write's
+    cost). The route then commits nothing more: the session refuses any statement after it
+    until its transaction ends. A record already there, or any other session (an import's),
+    takes ``upsert_record``'s path: nothing is committed here.
+    """
+    if session.info.get(REQUEST_SESSION) and not session.in_transaction():
+        created = await _create_committed(
+            session,
+            model,
+            principal=principal,
+            external_id=external_id,
+            values=values,
+            outbox=outbox,
+            event=event,
+        )
+        if created is not None:
+            session.info[_COMMITTED] = True
+            return created, Change.CREATED
+    row, change = await upsert_record(
+        session, model, principal=principal, external_id=external_id, values=values
+    )
+    if change is not Change.UNCHANGED:
+        await enqueue(session, outbox, event(row, change))
+    return row, change
+
+
+async def _create_committed(
+    session: AsyncSession,
+    model: type[R],
+    *,
+    principal: Principal,
+    external_id: str,
+    values: dict[str, Any],
+    outbox: sa.Table,
+    event: Callable[[R, Change], IntegrationEvent],
+) -> R | None:
+    """Create the record, its event and its audit row in one statement; None (nothing
+    written) when the caller's ``external_id`` is already there, or the statement failed: the
+    ORM's path then writes, or reports the error as every write does."""
+    now = utcnow()
+    record = {
+        "id": uuid.uuid4(),
+        "source_client": principal.client_id,
+        "external_id": external_id,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+        **values,
+    }
+    row = model(**record)
+    audit = trail.audit_of_writes(session, model)
+    statement = _create_in_one(model, tuple(values), outbox, audit)
+    params = {
+        **record,
+        **{f"outbox_{k}": v for k, v in outbox_row(event(row, Change.CREATED)).items()},
+    }
+    if audit is not None:
+        params.update(trail.created_entry(session, row, principal=principal))
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None or driver.is_in_transaction():
+        return None
+    try:
+        inserted = await driver.fetchval(statement.sql, *statement.arguments(params))
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        return None
+    return row if inserted is not None else None
+
+
+_COMMITTED = "sinergi_committed_write"
+"""Key of ``Session.info``: a statement of this transaction committed a write on its own."""
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _nothing_after_a_committed_write(state: ORMExecuteState) -> None:
+    # A statement after it would run in a transaction of its own: a failure there could no
+    # longer undo the write (half-written). A route calls ``write_record`` last.
+    if state.session.info.get(_COMMITTED):
+        raise RuntimeError("a write committed on its own; this transaction can do nothing more")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _no_flush_after_a_committed_write(session: Session, *_: Any) -> None:
+    if session.info.get(_COMMITTED):
+        raise RuntimeError("a write committed on its own; this transaction can do nothing more")
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_COMMITTED, None)
+
+
+_EVENT_COLUMNS = ("event_id", "event_type", "topic", "key", "payload")
+
+
+@functools.cache
+def _create_in_one(
+    model: type[R], names: tuple[str, ...], outbox: sa.Table, audit: sa.Table | None
+) -> DriverSelect:
+    """``WITH record AS (INSERT ... ON CONFLICT DO NOTHING RETURNING id), event AS (INSERT INTO
+    outbox ... FROM record), audited AS (INSERT INTO audit_log ... FROM record) SELECT id FROM
+    record``: the outbox and audit rows exist exactly when the record was inserted."""
+    table = sa.inspect(model).local_table
+    record = (
+        insert(table)
+        .values(
+            {name: sa.bindparam(name, type_=table.c[name].type) for name in (*_RECORD_KEYS, *names)}
+        )
+        .on_conflict_do_nothing(index_elements=["source_client", "external_id"])
+        .returning(table.c.id)
+        .cte("record")
+    )
+    extra = [
+        sa.insert(outbox)
+        .from_select(
+            _EVENT_COLUMNS,
+            sa.select(
+                *(sa.bindparam(f"outbox_{n}", type_=outbox.c[n].type) for n in _EVENT_COLUMNS)
+            ).select_from(record),
+        )
+        .cte("event")
+    ]
+    if audit is not None:
+        extra.append(trail.created_from(audit, record.c.id).cte("audited"))
+    return DriverSelect(sa.select(record.c.id).add_cte(*extra))
 
 
 async def insert_new(

@@ -116,6 +116,43 @@ def note_write(
     )
 
 
+def audit_of_writes(session: AsyncSession, model: type[Any]) -> sa.Table | None:
+    """The audit table recording writes of ``model`` in this session (None: not audited)."""
+    if _audited(session, model, reads=False) is None:
+        return None
+    return audit_of(sa.inspect(model).local_table.metadata)
+
+
+def created_from(audit: sa.Table, record_id: sa.ColumnElement[Any]) -> sa.Insert:
+    """``INSERT INTO audit_log ... SELECT`` the creation of each ``record_id`` selected (a
+    statement's CTE returning the inserted records), with the bound values of
+    ``created_entry``."""
+    c = audit.c
+    return sa.insert(audit).from_select(
+        ["client_id", "regions", "action", "entity", "record_id", "region_code", "request_id"],
+        sa.select(
+            sa.bindparam("audit_client_id", type_=c.client_id.type),
+            sa.bindparam("audit_regions", type_=c.regions.type),
+            sa.literal(Action.CREATE.value, sa.Text),
+            sa.bindparam("audit_entity", type_=c.entity.type),
+            record_id,
+            sa.bindparam("audit_region_code", type_=c.region_code.type),
+            sa.bindparam("audit_request_id", type_=c.request_id.type),
+        ),
+    )
+
+
+def created_entry(session: AsyncSession, row: Any, *, principal: Principal) -> dict[str, Any]:
+    """The bound values of ``created_from`` for the creation of ``row`` by ``principal``."""
+    return {
+        "audit_client_id": principal.client_id,
+        "audit_regions": sorted(principal.regions),
+        "audit_entity": sa.inspect(type(row)).local_table.name,
+        "audit_region_code": getattr(row, "region_code", None),
+        "audit_request_id": context.request_id(),
+    }
+
+
 def note_created(
     session: AsyncSession,
     model: type[Any],

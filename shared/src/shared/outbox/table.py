@@ -40,7 +40,7 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
 
 async def enqueue(session: AsyncSession, table: sa.Table, event: IntegrationEvent) -> None:
     """Add ``event`` to the outbox in the session's current transaction (no Kafka I/O)."""
-    await session.execute(_insert_into(table), _row(event))
+    await session.execute(_insert_into(table), outbox_row(event))
 
 
 async def enqueue_all(
@@ -48,7 +48,7 @@ async def enqueue_all(
 ) -> None:
     """Add ``events`` to the outbox, in their order, with one statement (no Kafka I/O)."""
     if events:
-        await session.execute(_insert_into(table), [_row(e) for e in events])
+        await session.execute(_insert_into(table), [outbox_row(e) for e in events])
 
 
 @functools.cache
@@ -57,7 +57,8 @@ def _insert_into(table: sa.Table) -> sa.Insert:
     return sa.insert(table)
 
 
-def _row(event: IntegrationEvent) -> dict[str, Any]:
+def outbox_row(event: IntegrationEvent) -> dict[str, Any]:
+    """The outbox row of ``event`` (its envelope, with the current trace)."""
     envelope = event.to_cloudevent()
     traceparent = current_traceparent()
     if traceparent is not None:

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.industrial_relations import AgreementRecordedV1, AgreementUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -18,7 +17,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,15 +50,15 @@ async def upsert_agreement(
     session: AsyncSession, *, principal: Principal, data: AgreementCreate, checks: str
 ) -> WriteResult:
     """Register or correct a PKB or PP in the checked regency ``checks`` (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Agreement,
         principal=principal,
         external_id=data.external_id,
         values=agreement_values(data, checks),
+        outbox=outbox,
+        event=agreement_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, agreement_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.industrial_relations import DisputeRecordedV1, DisputeUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -19,7 +18,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,15 +53,15 @@ async def upsert_dispute(
     session: AsyncSession, *, principal: Principal, data: DisputeCreate, checks: str
 ) -> WriteResult:
     """Register or correct a dispute in the checked regency ``checks`` (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Dispute,
         principal=principal,
         external_id=data.external_id,
         values=dispute_values(data, checks),
+        outbox=outbox,
+        event=dispute_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, dispute_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from shared.auth import Principal
 from shared.events.industrial_relations import UnionRecordedV1, UnionUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -16,7 +15,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,15 +46,15 @@ async def upsert_union(
     session: AsyncSession, *, principal: Principal, data: UnionCreate, checks: str
 ) -> WriteResult:
     """Record or correct a union in the checked regency ``checks`` (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Union,
         principal=principal,
         external_id=data.external_id,
         values=union_values(data, checks),
+        outbox=outbox,
+        event=union_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, union_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

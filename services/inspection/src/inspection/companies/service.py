@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.inspection import CompanyRegisteredV1, CompanyUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -18,8 +17,8 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
     visible,
+    write_record,
 )
 from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,15 +51,15 @@ async def upsert_company(
 ) -> WriteResult:
     """Register or correct a company (keyed by NIB) in the checked regency ``checks``: the row
     and its event (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Company,
         principal=principal,
         external_id=data.nib,
         values=company_values(data, checks),
+        outbox=outbox,
+        event=company_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, company_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

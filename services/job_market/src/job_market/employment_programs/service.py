@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.job_market import EmploymentProgramRecordedV1, EmploymentProgramUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -20,7 +19,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,15 +58,15 @@ async def upsert_program(
 ) -> WriteResult:
     """Record or correct a program in the checked regency ``checks``: the row, its event and
     its beneficiaries' (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         EmploymentProgram,
         principal=principal,
         external_id=data.external_id,
         values=program_values(data, checks),
+        outbox=outbox,
+        event=program_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, program_event(row, change))
     if change is Change.UPDATED:
         # A beneficiary's region and kind are its program's: a correction moves them all.
         await follow_program(session, program_id=row.id, region_code=row.region_code, kind=row.kind)

@@ -22,8 +22,8 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
     utcnow,
+    write_record,
 )
 from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,15 +71,15 @@ async def upsert_job_seeker(
     session: AsyncSession, *, principal: Principal, data: JobSeekerCreate, checks: JobSeekerChecks
 ) -> WriteResult:
     """Register or correct a job seeker; the row and its event (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         JobSeeker,
         principal=principal,
         external_id=data.external_id,
         values=job_seeker_values(data, checks),
+        outbox=outbox,
+        event=job_seeker_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, job_seeker_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

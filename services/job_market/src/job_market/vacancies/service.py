@@ -8,7 +8,6 @@ from typing import Any
 from shared.auth import Principal
 from shared.events.job_market import VacancyPostedV1, VacancyUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -16,7 +15,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,15 +51,15 @@ async def upsert_vacancy(
 ) -> WriteResult:
     """Post or correct a vacancy in the checked regency ``checks``: the row and its event (the
     caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Vacancy,
         principal=principal,
         external_id=data.external_id,
         values=vacancy_values(data, checks),
+        outbox=outbox,
+        event=vacancy_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, vacancy_event(row, change))
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
 
 

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.social_security import MembershipRegisteredV1, MembershipUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -20,7 +19,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from shared.rules import Person, Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,15 +67,15 @@ async def upsert_membership(
     session: AsyncSession, *, principal: Principal, data: MembershipCreate, checks: MembershipChecks
 ) -> WriteResult:
     """Register or correct a membership: the row, its event and its claims' (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Membership,
         principal=principal,
         external_id=data.external_id,
         values=membership_values(data, checks),
+        outbox=outbox,
+        event=membership_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, membership_event(row, change))
     if change is Change.UPDATED:
         await follow_membership(session, membership=row)
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)

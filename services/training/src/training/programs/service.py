@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.training import ProgramCreatedV1, ProgramUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -19,7 +18,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,15 +52,15 @@ async def upsert_program(
 ) -> WriteResult:
     """Register or correct a program in the checked regency ``checks``: the row, its event and
     its enrolments' (the caller commits)."""
-    row, change = await upsert_record(
+    row, change = await write_record(
         session,
         Program,
         principal=principal,
         external_id=data.external_id,
         values=program_values(data, checks),
+        outbox=outbox,
+        event=program_event,
     )
-    if change is not Change.UNCHANGED:
-        await enqueue(session, outbox, program_event(row, change))
     if change is Change.UPDATED:
         # An enrolment's region is its program's: a corrected program region moves them all.
         await follow_program(session, program_id=row.id, region_code=row.region_code)
