@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from shared.auth import Principal
 from shared.events.inspection import Finding, InspectionRecordedV1, InspectionUpdatedV1
 from shared.listing import Listing
-from shared.outbox import enqueue
 from shared.records import (
     Change,
     Page,
@@ -19,7 +18,7 @@ from shared.records import (
     get_visible,
     matching,
     page,
-    upsert_record,
+    write_record,
 )
 from shared.rules import Rules
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,22 +52,30 @@ async def upsert_inspection(
     """Record or correct an inspection; the row and its event (the caller commits)."""
     values = data.model_dump(exclude={"external_id"})
     values.update(region_code=checks.region, company_id=checks.company.id)
-    row, change = await upsert_record(
-        session, Inspection, principal=principal, external_id=data.external_id, values=values
+    row, change = await write_record(
+        session,
+        Inspection,
+        principal=principal,
+        external_id=data.external_id,
+        values=values,
+        outbox=outbox,
+        event=inspection_event,
     )
-    if change is not Change.UNCHANGED:
-        cls = InspectionRecordedV1 if change is Change.CREATED else InspectionUpdatedV1
-        event = cls(
-            id=row.id,
-            revision=row.revision,
-            company_nib=row.company_nib,
-            region_code=row.region_code,
-            inspected_at=row.inspected_at,
-            type=row.type,
-            findings=[Finding.model_validate(f) for f in row.findings],
-        )
-        await enqueue(session, outbox, event)
     return WriteResult(id=row.id, external_id=row.external_id, revision=row.revision, change=change)
+
+
+def inspection_event(row: Inspection, change: Change) -> InspectionRecordedV1 | InspectionUpdatedV1:
+    """The event of a written inspection."""
+    cls = InspectionRecordedV1 if change is Change.CREATED else InspectionUpdatedV1
+    return cls(
+        id=row.id,
+        revision=row.revision,
+        company_nib=row.company_nib,
+        region_code=row.region_code,
+        inspected_at=row.inspected_at,
+        type=row.type,
+        findings=[Finding.model_validate(f) for f in row.findings],
+    )
 
 
 def to_public(row: Inspection) -> InspectionPublic:
