@@ -190,6 +190,7 @@ class IdempotentConsumer:
         backoff = 0.5
         while not self._stopping:
             consumer = make_consumer(self._kafka, *self._topics, group_id=self._group_id)
+            committing: asyncio.Future[None] | None = None
             try:
                 await consumer.start()
                 self._consumer = consumer
@@ -205,11 +206,19 @@ class IdempotentConsumer:
                         # cube) and the broker's round trip are paid once per fetch, not once
                         # per partition (at 30 writes/s they kept the consumer busy).
                         await self.apply([r for records in batches.values() for r in records])
-                        await consumer.commit(
-                            {
-                                tp: OffsetAndMetadata(records[-1].offset + 1, "")
-                                for tp, records in batches.items()
-                            }
+                        # The offsets go to the broker while the next batch is fetched and
+                        # applied (a round trip less per batch); one commit at a time, in
+                        # order. A commit that fails restarts the client: what it did not
+                        # commit comes again, and the inbox turns it away.
+                        if committing is not None:
+                            await committing
+                        committing = asyncio.ensure_future(
+                            consumer.commit(
+                                {
+                                    tp: OffsetAndMetadata(records[-1].offset + 1, "")
+                                    for tp, records in batches.items()
+                                }
+                            )
                         )
                     await self._note_lag(consumer)
                     backoff = 0.5
@@ -228,6 +237,11 @@ class IdempotentConsumer:
                 backoff = min(backoff * 2, 5.0)
             finally:
                 self._consumer = None
+                if committing is not None:
+                    # The last batch's offsets, before the client goes (a failed commit was
+                    # reported above, or only means those records come again).
+                    with contextlib.suppress(Exception):
+                        await committing
                 try:
                     await consumer.stop()
                 except Exception as exc:  # noqa: BLE001
@@ -271,9 +285,9 @@ class IdempotentConsumer:
         The batch's inbox rows go in with one statement; its events are applied by batched
         handlers table by table (each handler keeps the newest revision per entity, so the
         order between entities does not matter), the others one by one. When that fails for
-        a lasting reason, the batch is applied again event by event, each in a savepoint, so
-        that only the events at fault are set aside. A passing error propagates: nothing of
-        the batch is committed.
+        a lasting reason, it is rolled back and applied again event by event in a new
+        transaction, each in a savepoint, so that only the events at fault are set aside. A
+        passing error propagates: nothing of the batch is committed.
         """
         events, letters = self._decoded(records)
         outcome = _Outcome()
@@ -288,13 +302,17 @@ class IdempotentConsumer:
                         kind=SpanKind.CONSUMER,
                     )
                 )
-            async with self._sessions() as session, session.begin():
+            async with self._sessions() as session:
+                handled = False
                 try:
-                    async with session.begin_nested():
+                    # No savepoint: on the common path it costs two round trips a batch.
+                    async with session.begin():
                         fresh, duplicates = await self._into_inbox(session, events)
                         await self._handle(session, fresh)
+                        handled = True
+                        await self._dead_letter_all(letters, outcome)
                 except Exception as exc:  # noqa: BLE001 - sorted below: passing or lasting
-                    if is_passing(exc):
+                    if is_passing(exc) or handled:
                         raise
                     log.warning(
                         "a batch of %d events from %s failed (%s); applying them one by one",
@@ -302,15 +320,13 @@ class IdempotentConsumer:
                         ", ".join(sorted({record.topic for record in records})),
                         type(exc).__name__,
                     )
-                    for record, event in events:
-                        await self._apply_one(session, record, event, outcome)
+                    async with session.begin():
+                        for record, event in events:
+                            await self._apply_one(session, record, event, outcome)
+                        await self._dead_letter_all(letters, outcome)
                 else:
                     outcome.consumed += [event for _, event in fresh]
                     outcome.duplicates += duplicates
-                # Still inside the transaction: a dead letter the broker did not take aborts the
-                # batch, so the record comes again rather than being lost.
-                for record, reason in letters:
-                    await self._dead_letter(record, reason, attempts=1, outcome=outcome)
         now = datetime.now(UTC)
         for event in outcome.consumed:
             CONSUMED.labels(event.type).inc()
@@ -487,6 +503,15 @@ class IdempotentConsumer:
             )
             return False
         return True
+
+    async def _dead_letter_all(
+        self, letters: list[tuple[ConsumerRecord[bytes, bytes], str]], outcome: _Outcome
+    ) -> None:
+        """Put a batch's undecodable and refused records on the DLQ, inside the batch's
+        transaction: a dead letter the broker did not take aborts the batch, so the record
+        comes again rather than being lost."""
+        for record, reason in letters:
+            await self._dead_letter(record, reason, attempts=1, outcome=outcome)
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, *, attempts: int, outcome: _Outcome
