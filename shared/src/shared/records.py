@@ -113,18 +113,9 @@ async def upsert_record(
 ) -> tuple[R, Change]:
     """Insert or update the caller's record ``external_id`` of ``model`` (no commit)."""
     # A new record (the common case of a backlog) costs one statement: the insert returns it.
-    now = utcnow()
     created = await session.scalar(
         _insert_unless_known(model, tuple(values)),
-        {
-            "id": uuid.uuid4(),
-            "source_client": principal.client_id,
-            "external_id": external_id,
-            "revision": 1,
-            "created_at": now,
-            "updated_at": now,
-            **values,
-        },
+        _new_row(principal, external_id, values, utcnow()),
         execution_options={"populate_existing": True},
     )
     if created is not None:
@@ -154,6 +145,21 @@ async def upsert_record(
 
 
 _RECORD_KEYS = ("id", "source_client", "external_id", "revision", "created_at", "updated_at")
+
+
+def _new_row(
+    principal: Principal, external_id: str, values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The columns of the caller's new record ``external_id``: ``values`` and its own."""
+    return {
+        **values,
+        "id": uuid.uuid4(),
+        "source_client": principal.client_id,
+        "external_id": external_id,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 @functools.cache
@@ -194,14 +200,9 @@ async def write_record(
     takes ``upsert_record``'s path: nothing is committed here.
     """
     if session.info.get(REQUEST_SESSION) and not session.in_transaction():
+        record = _new_row(principal, external_id, values, utcnow())
         created = await _create_committed(
-            session,
-            model,
-            principal=principal,
-            external_id=external_id,
-            values=values,
-            outbox=outbox,
-            event=event,
+            session, model(**record), tuple(values), principal=principal, outbox=outbox, event=event
         )
         if created is not None:
             session.info[_COMMITTED] = True
@@ -216,34 +217,22 @@ async def write_record(
 
 async def _create_committed(
     session: AsyncSession,
-    model: type[R],
+    row: R,
+    names: tuple[str, ...],
     *,
     principal: Principal,
-    external_id: str,
-    values: dict[str, Any],
     outbox: sa.Table,
     event: Callable[[R, Change], IntegrationEvent],
 ) -> R | None:
-    """Create the record, its event and its audit row in one statement; None (nothing
-    written) when the caller's ``external_id`` is already there, or the statement failed: the
-    ORM's path then writes, or reports the error as every write does."""
-    now = utcnow()
-    record = {
-        "id": uuid.uuid4(),
-        "source_client": principal.client_id,
-        "external_id": external_id,
-        "revision": 1,
-        "created_at": now,
-        "updated_at": now,
-        **values,
-    }
-    row = model(**record)
+    """Insert the new ``row`` (its own columns and ``names``), its event and its audit row
+    with one statement; None (nothing written) when the caller's ``external_id`` is already
+    there, or the statement failed: the ORM's path then writes, or reports the error as every
+    write does."""
+    model = type(row)
     audit = trail.audit_of_writes(session, model)
-    statement = _create_in_one(model, tuple(values), outbox, audit)
-    params = {
-        **record,
-        **{f"outbox_{k}": v for k, v in outbox_row(event(row, Change.CREATED)).items()},
-    }
+    statement = _create_in_one(model, names, outbox, audit)
+    params = {name: getattr(row, name) for name in (*_RECORD_KEYS, *names)}
+    params.update((f"outbox_{k}", v) for k, v in outbox_row(event(row, Change.CREATED)).items())
     if audit is not None:
         params.update(trail.created_entry(session, row, principal=principal))
     connection = await session.connection()
@@ -328,18 +317,7 @@ async def insert_new(
     another request inserted meanwhile is left out (its upsert will update it instead)."""
     table = sa.inspect(model).local_table
     now = utcnow()
-    rows = {
-        key: {
-            **values,
-            "id": uuid.uuid4(),
-            "source_client": principal.client_id,
-            "external_id": key,
-            "revision": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for key, values in records
-    }
+    rows = {key: _new_row(principal, key, values, now) for key, values in records}
     if not rows:
         return {}
     inserted = await session.execute(
