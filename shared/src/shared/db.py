@@ -122,10 +122,11 @@ class DriverSelect:
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments of one run (``params`` by name; unknown names ignored)."""
         values = self._compiled.construct_params(dict(params))
-        return [
-            values[name] if convert is None or values[name] is None else convert(values[name])
-            for name, convert in self._convert
-        ]
+        arguments = []
+        for name, convert in self._convert:
+            value = values[name]
+            arguments.append(value if convert is None or value is None else convert(value))
+        return arguments
 
 
 async def driver_rows(

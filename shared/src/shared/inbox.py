@@ -237,11 +237,13 @@ class IdempotentConsumer:
                 backoff = min(backoff * 2, 5.0)
             finally:
                 self._consumer = None
-                if committing is not None:
-                    # The last batch's offsets, before the client goes (a failed commit was
-                    # reported above, or only means those records come again).
-                    with contextlib.suppress(Exception):
+                # The last batch's offsets, before the client goes. If they are lost, those
+                # records come again and the inbox turns them away.
+                try:
+                    if committing is not None:
                         await committing
+                except Exception as exc:  # noqa: BLE001
+                    log.debug("committing the last offsets: %s", describe(exc))
                 try:
                     await consumer.stop()
                 except Exception as exc:  # noqa: BLE001
